@@ -1,0 +1,3 @@
+from botschaft.cli import main
+
+main()
