@@ -1,0 +1,62 @@
+"""The one interface every channel adapter implements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from botschaft.channels.events import Event, MediaRef
+from botschaft.channels.messages import OutboundMessage
+from botschaft.channels.outcomes import SendOutcome
+from botschaft.domain.channels import ChannelKind
+from botschaft.domain.errors import BotschaftError
+
+
+class WebhookRejected(BotschaftError):
+    """Missing or wrong signature or secret: nothing is stored, nothing changes."""
+
+    code = "webhook_unauthorised"
+    status = 401
+
+
+class WebhookForbidden(WebhookRejected):
+    code = "webhook_forbidden"
+    status = 403
+
+
+class MalformedWebhook(BotschaftError):
+    code = "webhook_malformed"
+    status = 400
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    service_window: timedelta | None  # None: the provider has no window
+    agent_window: timedelta | None  # e.g. Messenger's HUMAN_AGENT tag, 7 days
+    templates: bool
+    max_buttons: int
+    max_text_length: int
+    media_kinds: frozenset[str]
+
+
+class Channel(Protocol):
+    kind: ChannelKind
+    capabilities: Capabilities
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Raise ``WebhookRejected`` unless the request is authentic (raw bytes as received)."""
+
+    def parse(self, body: bytes) -> list[Event]:
+        """Turn a verified webhook body into neutral events; ``MalformedWebhook`` if unusable."""
+
+    async def send(self, message: OutboundMessage) -> SendOutcome:
+        """Send one message; every provider answer maps to a neutral outcome, never raises
+        for provider errors or network failures."""
+
+    async def fetch_media(self, media: MediaRef) -> tuple[bytes, str]:
+        """Download an attachment's bytes and MIME type on demand."""
+
+    async def close(self) -> None:
+        """Release the HTTP session."""
