@@ -1,0 +1,270 @@
+"""Infrastructure settings: typed, documented, read from BOTSCHAFT_* variables and botschaft.toml.
+
+Every field's description is the line the docs show. Settings reach code as a parameter
+(``create_app(settings)``); nothing imports a global instance.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from botschaft.domain.errors import ConfigError
+from botschaft.domain.gate import OutboundPolicy
+from botschaft.domain.keywords import (
+    DEFAULT_HELP,
+    DEFAULT_OPT_IN,
+    DEFAULT_OPT_OUT,
+    KeywordSet,
+)
+from botschaft.domain.phone import check_region
+
+ENV_PREFIX = "BOTSCHAFT_"
+TOML_FILE = "botschaft.toml"
+
+
+class ChannelSection(BaseModel):
+    """Secrets a channel needs once it is switched on; checked by ``require_secrets``."""
+
+    enabled: bool = Field(False, description="Switch the channel on.")
+
+    def _require(self, section: str, *names: str) -> None:
+        if not self.enabled:
+            return
+        for name in names:
+            value = getattr(self, name)
+            if value is None or not value.get_secret_value().strip():
+                raise ValueError(
+                    f"{ENV_PREFIX}{section.upper()}__{name.upper()} must be set when"
+                    f" {ENV_PREFIX}{section.upper()}__ENABLED is true"
+                )
+
+
+class WhatsAppSettings(ChannelSection):
+    api_base: str = Field("https://graph.facebook.com", description="Graph API base URL.")
+    api_version: str = Field("v23.0", description="Graph API version used in request paths.")
+    phone_number_id: str = Field("", description="The business phone number's id at Meta.")
+    access_token: SecretStr | None = Field(None, description="System-user access token.")
+    app_secret: SecretStr | None = Field(None, description="App secret; signs webhooks.")
+    verify_token: SecretStr | None = Field(
+        None, description="Token Meta echoes in the webhook verification handshake."
+    )
+
+    @model_validator(mode="after")
+    def _secrets(self) -> WhatsAppSettings:
+        self._require("whatsapp", "access_token", "app_secret", "verify_token")
+        if self.enabled and not self.phone_number_id:
+            raise ValueError(f"{ENV_PREFIX}WHATSAPP__PHONE_NUMBER_ID must be set when enabled")
+        return self
+
+
+class TelegramSettings(ChannelSection):
+    api_base: str = Field("https://api.telegram.org", description="Bot API base URL.")
+    bot_token: SecretStr | None = Field(None, description="The token BotFather gave the bot.")
+    bot_username: str = Field("", description="The bot's @username, for t.me deep links.")
+    webhook_secret: SecretStr | None = Field(
+        None, description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token."
+    )
+
+    @model_validator(mode="after")
+    def _secrets(self) -> TelegramSettings:
+        self._require("telegram", "bot_token", "webhook_secret")
+        return self
+
+
+class MessengerSettings(ChannelSection):
+    api_base: str = Field("https://graph.facebook.com", description="Graph API base URL.")
+    api_version: str = Field("v23.0", description="Graph API version used in request paths.")
+    page_id: str = Field("", description="The Facebook page's id.")
+    page_access_token: SecretStr | None = Field(None, description="Page access token.")
+    app_secret: SecretStr | None = Field(None, description="App secret; signs webhooks.")
+    verify_token: SecretStr | None = Field(
+        None, description="Token Meta echoes in the webhook verification handshake."
+    )
+
+    @model_validator(mode="after")
+    def _secrets(self) -> MessengerSettings:
+        self._require("messenger", "page_access_token", "app_secret", "verify_token")
+        return self
+
+
+class PolicySettings(BaseModel):
+    marketing_per_period: int = Field(
+        3, ge=0, description="Most marketing messages one person gets per cap period."
+    )
+    cap_period_days: int = Field(7, ge=1, description="Length of the cap period in days.")
+    quiet_hours_start: time = Field(
+        time(20, 0), description="Start of quiet hours (no marketing), contact's local time."
+    )
+    quiet_hours_end: time = Field(time(8, 0), description="End of quiet hours.")
+    service_window_hours: int = Field(
+        24, ge=1, description="Hours after a person's last message in which free-form replies go."
+    )
+
+    def policy(self) -> OutboundPolicy:
+        return OutboundPolicy(
+            marketing_cap=self.marketing_per_period,
+            cap_period=timedelta(days=self.cap_period_days),
+            quiet_start=self.quiet_hours_start,
+            quiet_end=self.quiet_hours_end,
+            service_window=timedelta(hours=self.service_window_hours),
+        )
+
+
+class KeywordSettings(BaseModel):
+    opt_out: list[str] = Field(list(DEFAULT_OPT_OUT), description="Words that unsubscribe.")
+    opt_in: list[str] = Field(list(DEFAULT_OPT_IN), description="Words that subscribe.")
+    help: list[str] = Field(list(DEFAULT_HELP), description="Words that ask who is writing.")
+
+    def keyword_set(self) -> KeywordSet:
+        return KeywordSet.build(self.opt_out, self.opt_in, self.help)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        toml_file=TOML_FILE,
+        extra="forbid",
+    )
+
+    data_dir: Path = Field(
+        Path("botschaft-data"), description="Folder for the embedded database and media."
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL; empty means SQLite at <data_dir>/botschaft.db."
+        " PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    host: str = Field("127.0.0.1", description="Address `serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on.")
+    public_url: str = Field(
+        "", description="URL people reach this server at (links, webhooks); default from host/port."
+    )
+    default_region: str = Field(
+        "DE", description="Region for phone numbers typed without a country code."
+    )
+    default_time_zone: str = Field(
+        "Europe/Berlin", description="Time zone of contacts whose own is unknown."
+    )
+    default_language: str = Field("de", description="Language of contacts whose own is unknown.")
+    double_opt_in_expiry_hours: int = Field(
+        48, ge=1, description="Hours a double opt-in request waits for its confirmation."
+    )
+    embedded_worker: bool = Field(
+        True, description="Run the dispatcher and scheduler inside `serve`."
+    )
+    log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
+    policy: PolicySettings = Field(default_factory=PolicySettings)  # type: ignore[arg-type]
+    keywords: KeywordSettings = Field(default_factory=KeywordSettings)  # type: ignore[arg-type]
+    whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)  # type: ignore[arg-type]
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)  # type: ignore[arg-type]
+    messenger: MessengerSettings = Field(default_factory=MessengerSettings)  # type: ignore[arg-type]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        try:
+            return check_region(value)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+
+    @field_validator("default_time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'botschaft.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def double_opt_in_expiry(self) -> timedelta:
+        return timedelta(hours=self.double_opt_in_expiry_hours)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, or raise ``ConfigError`` naming the first bad setting in one line."""
+    check_unknown_variables(os.environ)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+# Variables with our prefix that are not settings of the product itself.
+_NOT_SETTINGS = frozenset({"BOTSCHAFT_TEST_POSTGRES_URL"})
+
+
+def check_unknown_variables(environ: Mapping[str, str]) -> None:
+    """Refuse a BOTSCHAFT_* variable that names no setting: a typo would otherwise be ignored."""
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in _NOT_SETTINGS:
+            continue
+        parts = name.removeprefix(ENV_PREFIX).lower().split("__")
+        model: type[BaseModel] | None = Settings
+        for part in parts:
+            field = model.model_fields.get(part) if model else None
+            if field is None:
+                raise ConfigError(f"Setting {name}: there is no such setting (a typo?)")
+            annotation = field.annotation
+            model = (
+                annotation
+                if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+                else None
+            )
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    location = [str(part) for part in error["loc"] if not isinstance(part, int)]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not location:
+        return f"Invalid settings: {message}"
+    if message.startswith(ENV_PREFIX):
+        return f"Setting {message}"
+    name = ENV_PREFIX + "__".join(part.upper() for part in location)
+    value = error.get("input")
+    shown = f" (got {value!r})" if isinstance(value, str | int | float) and value != "" else ""
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"Setting {name}: {message}{shown}{more}"
