@@ -19,16 +19,20 @@ class KeywordFamily(StrEnum):
 
 
 DEFAULT_OPT_OUT = (
-    "STOP", "STOPP", "ABMELDEN", "ABBESTELLEN", "AUSTRAGEN", "UNSUBSCRIBE", "CANCEL", "END",
-    "QUIT", "STOP ALL", "STOPALL",
+    "STOP", "STOPP", "STOPALL", "ABMELDEN", "ABBESTELLEN", "AUSTRAGEN", "KÜNDIGEN", "ENDE",
+    "STORNIEREN", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
 )
 DEFAULT_OPT_IN = ("START", "ANMELDEN", "JA", "YES", "UNSTOP")
 DEFAULT_HELP = ("HILFE", "HELP", "INFO")
 
 
+_UMLAUTS = str.maketrans({"Ä": "AE", "Ö": "OE", "Ü": "UE", "ẞ": "SS", "ß": "SS"})
+
+
 def normalise_message(text: str) -> str:
     """Upper-case words separated by single spaces, without punctuation, symbols or emoji."""
-    text = unicodedata.normalize("NFKC", text)
+    # Folding umlauts first lets "KÜNDIGEN" and "KUENDIGEN" (typed without umlauts) match.
+    text = unicodedata.normalize("NFKC", text).upper().translate(_UMLAUTS)
     kept = []
     for char in text:
         category = unicodedata.category(char)
