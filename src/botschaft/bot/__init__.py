@@ -1,0 +1,1 @@
+"""The FAQ bot: knowledge base, matcher, conversation flows and handover to people."""

@@ -1,0 +1,180 @@
+"""``botschaft``: the entry point of every process and every operator's task."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
+from functools import wraps
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from botschaft.domain.errors import BotschaftError
+from botschaft.services.context import Context
+from botschaft.settings import Settings, load_settings
+from botschaft.storage.migrate import current_revision, head_revision, upgrade
+
+app = typer.Typer(
+    name="botschaft",
+    help="Consent-first messenger marketing and customer service.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+consent_app = typer.Typer(help="The consent ledger.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(consent_app, name="consent")
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(command: F) -> F:
+    """Turn our errors into one line on stderr and exit code 2, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except BotschaftError as exc:
+            err.print(f"[bold red]botschaft:[/] {exc.message}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _context(settings: Settings | None = None) -> Context:
+    settings = settings or load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s %(message)s")
+    # Alembic narrates every migration step at INFO; the CLI says what happened itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return Context.open(settings)
+
+
+def _migrated_context() -> Context:
+    ctx = _context()
+    if current_revision(ctx.db) != head_revision():
+        upgrade(ctx.db)
+    return ctx
+
+
+@app.command()
+@reports_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (default: setting)")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default: setting)")] = None,
+) -> None:
+    """Run the web app with the embedded worker; creates and migrates the database."""
+    import uvicorn
+
+    from botschaft.web.app import create_app
+
+    overrides: dict[str, Any] = {}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    settings = load_settings(**overrides)
+    ctx = _context(settings)
+    created = current_revision(ctx.db)
+    upgrade(ctx.db)
+    ctx.close()
+    if created is None:
+        out.print(f"Created the database: {settings.effective_database_url}")
+    out.print(f"Botschaft is running at [bold]{settings.effective_public_url}/[/]"
+              f"  (health: /healthz, API docs: /docs)", soft_wrap=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+@app.command()
+@reports_errors
+def worker() -> None:
+    """Run the background jobs on their own (scale mode: any number of these)."""
+    import asyncio
+
+    from botschaft.worker.scheduler import run_scheduler
+
+    ctx = _migrated_context()
+    out.print("Worker running; Ctrl+C stops it.")
+    try:
+        asyncio.run(run_scheduler(ctx))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        ctx.close()
+
+
+@db_app.command("upgrade")
+@reports_errors
+def db_upgrade() -> None:
+    """Create the database or bring its schema up to date."""
+    ctx = _context()
+    before = current_revision(ctx.db)
+    upgrade(ctx.db)
+    after = current_revision(ctx.db)
+    ctx.close()
+    if before == after:
+        out.print(f"The schema is current (revision {after}).")
+    else:
+        out.print(f"Upgraded the schema from {before or 'nothing'} to {after}.")
+
+
+@consent_app.command("verify")
+@reports_errors
+def consent_verify() -> None:
+    """Walk the ledger's hash chain: exit 0 if intact, 1 naming the first broken row."""
+    from botschaft.services.evidence import verify_ledger
+
+    ctx = _migrated_context()
+    check = verify_ledger(ctx)
+    ctx.close()
+    if check.broken is None:
+        out.print(f"The consent ledger is intact: {check.rows} rows, head {check.head_hash}.")
+        return
+    err.print(
+        f"[bold red]The consent ledger is broken at row {check.broken.seq}:[/]"
+        f" {check.broken.reason}.",
+        highlight=False,
+    )
+    raise typer.Exit(1)
+
+
+@consent_app.command("proof")
+@reports_errors
+def consent_proof(
+    contact: Annotated[str, typer.Argument(help="Contact id (#12), phone number or channel:id")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Print the evidence of one person's consents: text shown, when, from where, how."""
+    from botschaft.cli_proof import render_proof
+    from botschaft.services.evidence import consent_proof as build_proof
+
+    ctx = _migrated_context()
+    proof = build_proof(ctx, contact)
+    ctx.close()
+    if as_json:
+        sys.stdout.write(json.dumps(asdict(proof), default=_json_value, indent=2) + "\n")
+    else:
+        render_proof(out, proof)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Use cases: each state change in one function that checks, writes and records."""

@@ -1,0 +1,1 @@
+"""Background work: the scheduler (expiring double opt-ins, retention) and the dispatcher."""
