@@ -30,8 +30,8 @@ consent_app = typer.Typer(help="The consent ledger.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(consent_app, name="consent")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -34,11 +34,12 @@ def render_proof(console: Console, proof: Proof) -> None:
     if not proof.events:
         console.print("The ledger holds no consent events for this contact.")
         return
+    shown: set[int] = set()
     for event in proof.events:
-        console.print(_event_panel(event))
+        console.print(_event_panel(event, shown))
 
 
-def _event_panel(event: ProofEvent) -> Panel:
+def _event_panel(event: ProofEvent, shown: set[int]) -> Panel:
     lines = [
         f"When:     {event.occurred_at:%Y-%m-%d %H:%M:%S %Z}",
         f"Channel:  {event.channel} {event.address or '(erased)'}",
@@ -55,12 +56,15 @@ def _event_panel(event: ProofEvent) -> Panel:
     if event.text:
         text = event.text
         check = "matches" if text.matches_hash else "DOES NOT MATCH"
-        lines.append(
-            f"Text:     {text.key} v{text.version} ({text.language}), sha256 {text.sha256[:16]}…"
-            f" {check} the recorded hash"
-        )
-        lines.append("")
-        lines.extend("  " + line for line in text.text.splitlines())
+        lines.append(f"Text:     {text.key} version {text.version} ({text.language})")
+        lines.append(f"SHA-256:  {text.sha256}")
+        lines.append(f"          {check} the recorded hash")
+        if text.id in shown:
+            lines.append("          (its wording is shown above)")
+        else:
+            shown.add(text.id)
+            lines.append("")
+            lines.extend("  " + line for line in text.text.splitlines())
     integrity = "[green]row intact[/]" if event.row_intact else "[bold red]ROW ALTERED[/]"
     return Panel(
         "\n".join(lines),

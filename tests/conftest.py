@@ -1,0 +1,99 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when configured), fixed clocks."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from botschaft.domain.channels import ChannelKind
+from botschaft.domain.consent import MARKETING
+from botschaft.domain.consent_text import ConsentTextDraft
+from botschaft.services.clock import ManualClock
+from botschaft.services.consent_texts import PublishedText, publish_consent_text
+from botschaft.services.contacts import ContactView, create_contact
+from botschaft.services.context import Context
+from botschaft.settings import Settings
+from botschaft.storage.database import Database
+from botschaft.storage.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("BOTSCHAFT_TEST_POSTGRES_URL", "")
+START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday morning
+
+
+def _postgres_schema_url(base: str, schema: str) -> str:
+    joiner = "&" if "?" in base else "?"
+    return f"{base}{joiner}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each engine; PostgreSQL gets a schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'botschaft.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need BOTSCHAFT_TEST_POSTGRES_URL (CI sets it)")
+    schema = "t_" + secrets.token_hex(6)
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield _postgres_schema_url(POSTGRES_URL, schema)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def ctx(settings: Settings, clock: ManualClock) -> Iterator[Context]:
+    db = Database(settings.effective_database_url)
+    upgrade(db)
+    context = Context(db, settings, clock)
+    yield context
+    context.close()
+
+
+def marketing_text(**changes: str) -> ConsentTextDraft:
+    fields = {
+        "key": "newsletter",
+        "language": "de",
+        "consent_purpose": MARKETING,
+        "company": "Reisebüro Sonnenschein GmbH, Hauptstraße 1, 10115 Berlin",
+        "purpose": "Angebote und Reisetipps per WhatsApp",
+        "data_categories": "Telefonnummer, Name, Zeitpunkt und Inhalt der Einwilligung",
+        "recipients": "Meta Platforms Ireland Ltd. als Betreiber von WhatsApp",
+        "frequency": "höchstens zwei Nachrichten pro Woche",
+        "withdrawal": "Jederzeit mit der Nachricht STOP widerrufbar",
+        "privacy_policy_url": "https://sonnenschein.example/datenschutz",
+    }
+    fields.update(changes)
+    return ConsentTextDraft(**fields)
+
+
+@pytest.fixture
+def text_version(ctx: Context) -> PublishedText:
+    return publish_consent_text(ctx, marketing_text())
+
+
+@pytest.fixture
+def contact(ctx: Context) -> ContactView:
+    return create_contact(
+        ctx, identities=[(ChannelKind.WHATSAPP, "0151 23456789")], display_name="Anna Müller"
+    )
