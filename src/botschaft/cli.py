@@ -30,8 +30,8 @@ consent_app = typer.Typer(help="The consent ledger.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(consent_app, name="consent")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = Console()
+err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -43,7 +43,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except BotschaftError as exc:
-            err.print(f"[bold red]botschaft:[/] {exc.message}", highlight=False)
+            err.print(f"[bold red]botschaft:[/] {exc.message}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -147,6 +147,7 @@ def consent_verify() -> None:
         f"[bold red]The consent ledger is broken at row {check.broken.seq}:[/]"
         f" {check.broken.reason}.",
         highlight=False,
+        soft_wrap=True,
     )
     raise typer.Exit(1)
 
