@@ -12,8 +12,6 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from botschaft.domain.channels import ChannelKind
-from botschaft.domain.consent import MARKETING
-from botschaft.domain.consent_text import ConsentTextDraft
 from botschaft.services.clock import ManualClock
 from botschaft.services.consent_texts import PublishedText, publish_consent_text
 from botschaft.services.contacts import ContactView, create_contact
@@ -21,6 +19,8 @@ from botschaft.services.context import Context
 from botschaft.settings import Settings
 from botschaft.storage.database import Database
 from botschaft.storage.migrate import upgrade
+
+from factories import marketing_text
 
 POSTGRES_URL = os.environ.get("BOTSCHAFT_TEST_POSTGRES_URL", "")
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday morning
@@ -68,23 +68,6 @@ def ctx(settings: Settings, clock: ManualClock) -> Iterator[Context]:
     context = Context(db, settings, clock)
     yield context
     context.close()
-
-
-def marketing_text(**changes: str) -> ConsentTextDraft:
-    fields = {
-        "key": "newsletter",
-        "language": "de",
-        "consent_purpose": MARKETING,
-        "company": "Reisebüro Sonnenschein GmbH, Hauptstraße 1, 10115 Berlin",
-        "purpose": "Angebote und Reisetipps per WhatsApp",
-        "data_categories": "Telefonnummer, Name, Zeitpunkt und Inhalt der Einwilligung",
-        "recipients": "Meta Platforms Ireland Ltd. als Betreiber von WhatsApp",
-        "frequency": "höchstens zwei Nachrichten pro Woche",
-        "withdrawal": "Jederzeit mit der Nachricht STOP widerrufbar",
-        "privacy_policy_url": "https://sonnenschein.example/datenschutz",
-    }
-    fields.update(changes)
-    return ConsentTextDraft(**fields)
 
 
 @pytest.fixture

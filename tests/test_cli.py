@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,9 @@ from botschaft.services.context import Context
 from botschaft.settings import Settings
 
 
-def botschaft(settings: Settings | None, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def botschaft(
+    settings: Settings | None, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("BOTSCHAFT_")}
     if settings is not None:
         environ["BOTSCHAFT_DATABASE_URL"] = settings.effective_database_url
@@ -42,10 +45,10 @@ def _subscribe_and_stop(ctx: Context, contact: ContactView, text_id: int,
 
     record(ConsentEventKind.REQUESTED, ConsentSource.WEB_FORM, consent_text_id=text_id,
            ip="203.0.113.7", user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")
-    clock.advance(__import__("datetime").timedelta(minutes=4))
+    clock.advance(timedelta(minutes=4))
     record(ConsentEventKind.CONFIRMED, ConsentSource.KEYWORD, evidence="Start",
            provider_message_id="wamid.HBgLNDkxNTEyMzQ1Njc4OQ")
-    clock.advance(__import__("datetime").timedelta(days=9))
+    clock.advance(timedelta(days=9))
     record(ConsentEventKind.WITHDRAWN, ConsentSource.KEYWORD, evidence="STOPP")
 
 

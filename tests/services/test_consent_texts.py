@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import marketing_text
 
 from botschaft.domain.errors import ConsentTextIncomplete
 from botschaft.services.consent_texts import get_consent_text, publish_consent_text
 from botschaft.services.context import Context
+
+from factories import marketing_text
 
 
 def test_publishing_gives_versions_per_key_and_language(ctx: Context) -> None:
