@@ -148,7 +148,7 @@ def test_withdrawal_is_always_recorded_and_takes_effect_at_once(before):
 
     state = state_after(*before, (K.WITHDRAWN, 2 * HOUR), now=2 * HOUR)
 
-    assert state == ConsentState(ConsentStatus.WITHDRAWN, T0 + 2 * HOUR)
+    assert state == ConsentState(ConsentStatus.WITHDRAWN, T0 + 2 * HOUR, objected=True)
     assert not state.allows_marketing
 
 
@@ -170,7 +170,7 @@ def test_import_over_a_withdrawal_is_refused():
 def test_import_row_over_a_withdrawal_does_not_resurrect_the_consent():
     state = state_after((K.WITHDRAWN, HOUR), (K.IMPORTED, 2 * HOUR), now=3 * HOUR)
 
-    assert state == ConsentState(ConsentStatus.WITHDRAWN, T0 + HOUR)
+    assert state == ConsentState(ConsentStatus.WITHDRAWN, T0 + HOUR, objected=True)
 
 
 def test_new_request_after_a_withdrawal_is_allowed():
@@ -190,11 +190,6 @@ def test_confirmed_request_after_a_withdrawal_activates_the_consent_again():
     assert state.status is ConsentStatus.ACTIVE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a withdrawal is forgotten once a later double opt-in expires; the EXPIRED"
-    " state admits IMPORTED, so withdrawn -> requested -> expired -> imported is ACTIVE",
-)
 @pytest.mark.parametrize("expired_by", ["deadline", "expired row"])
 def test_import_after_an_expired_request_that_followed_a_withdrawal_is_refused(expired_by):
     steps = [(K.WITHDRAWN, HOUR), (K.REQUESTED, 2 * HOUR)]
@@ -352,11 +347,6 @@ WITHDRAWN_REQUESTED_EXPIRED_IMPORTED = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: withdrawn -> requested -> (expired) -> imported derives ACTIVE; see"
-    " test_import_after_an_expired_request_that_followed_a_withdrawal_is_refused",
-)
 @settings(max_examples=400, deadline=None)
 @example(WITHDRAWN_REQUESTED_EXPIRED_IMPORTED)
 @given(ledgers(list(ConsentEventKind)))
@@ -386,4 +376,4 @@ def test_a_withdrawal_always_leaves_the_consent_withdrawn(ledger):
 
     state = derive_state([*history, withdrawal], now + EXPIRY * 3, EXPIRY)
 
-    assert state == ConsentState(ConsentStatus.WITHDRAWN, now)
+    assert state == ConsentState(ConsentStatus.WITHDRAWN, now, objected=True)

@@ -105,7 +105,7 @@ CASES = [
     ),
     pytest.param(stopped(), SERVICE_REPLY, NOW, SkipReason.WITHDRAWN, id="silenced after STOP"),
     pytest.param(
-        stopped(stop_confirmed=True), STOP_CONFIRMATION, NOW, SkipReason.WITHDRAWN,
+        stopped(stop_confirmed_at=NOW - 9 * MINUTE), STOP_CONFIRMATION, NOW, SkipReason.WITHDRAWN,
         id="nothing after the STOP confirmation",
     ),
     pytest.param(
@@ -196,7 +196,7 @@ def test_nothing_but_the_stop_confirmation_goes_out_after_stop(message):
 def test_stop_is_confirmed_once():
     assert decide(stopped(), STOP_CONFIRMATION, POLICY, NOW) == SEND
     assert (
-        reason(decide(stopped(stop_confirmed=True), STOP_CONFIRMATION, POLICY, NOW))
+        reason(decide(stopped(stop_confirmed_at=NOW - 9 * MINUTE), STOP_CONFIRMATION, POLICY, NOW))
         is SkipReason.WITHDRAWN
     )
 
@@ -494,3 +494,16 @@ def test_frequency_cap_follows_the_policy():
 def test_send_is_a_value():
     assert isinstance(SEND, Send)
     assert Send() == SEND
+
+
+def test_marketing_on_a_special_consent_also_needs_the_marketing_consent() -> None:
+    health_offer = Outbound(MessageKind.MARKETING, "health_data")
+    only_special = subscriber(consents={"health_data": ACTIVE})
+    both = subscriber(consents={"health_data": ACTIVE, MARKETING: ACTIVE})
+    withdrawn_marketing = subscriber(consents={"health_data": ACTIVE, MARKETING: WITHDRAWN})
+
+    assert decide(only_special, health_offer, POLICY, NOW) == Skip(
+        SkipReason.NO_CONSENT, "no confirmed marketing consent (none)"
+    )
+    assert decide(both, health_offer, POLICY, NOW) == SEND
+    assert decide(withdrawn_marketing, health_offer, POLICY, NOW).reason is SkipReason.WITHDRAWN

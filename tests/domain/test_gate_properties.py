@@ -100,9 +100,9 @@ class Contact:
             consents={MARKETING: derive_state(self.facts, self.now, EXPIRY)},
             last_inbound_at=inbound[-1] if inbound else None,
             stopped_at=stopped_at,
-            stop_confirmed=stopped_at is not None and any(
-                r.message.kind is MessageKind.STOP_CONFIRMATION and r.at > stopped_at
-                for r in sent
+            stop_confirmed_at=max(
+                (r.at for r in sent if r.message.kind is MessageKind.STOP_CONFIRMATION),
+                default=None,
             ),
             marketing_sent=tuple(r.at for r in sent if r.message.kind is MessageKind.MARKETING),
         )
@@ -333,8 +333,7 @@ def test_no_marketing_in_the_contacts_quiet_hours(script, start, zone):
 def test_after_stop_only_the_single_confirmation_goes_until_the_person_acts(
     script, start, zone
 ):
-    # UI withdrawals are left out here: with them the gate has a known fault, pinned by
-    # the two xfail tests below. Everything else a person or the business does is in.
+    # Without UI withdrawals; the property below adds them.
     check_only_one_stop_confirmation_after_stop(play(script, start, zone), zone)
 
 
@@ -342,21 +341,12 @@ SECOND_CONFIRMATION_AFTER_UI_WITHDRAWAL = [
     (GRANTED, True), (STOP,), CONFIRM_STOP, (WITHDRAWN_UI,), CONFIRM_STOP,
 ]
 
-BUG_SECOND_CONFIRMATION = (
-    "bug: Recipient.stop_confirmed is read against stopped_at, the *last* withdrawal; a"
-    " withdrawal recorded after an already confirmed STOP (UI, preference page, provider)"
-    " resets it, so decide() sends a second STOP_CONFIRMATION to a silenced person"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=BUG_SECOND_CONFIRMATION)
 def test_withdrawal_in_the_ui_after_a_confirmed_stop_sends_no_second_confirmation():
     history = play(SECOND_CONFIRMATION_AFTER_UI_WITHDRAWAL, MORNING, BERLIN)
 
     assert [r.message.kind for r in sends(history)] == [MessageKind.STOP_CONFIRMATION]
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_SECOND_CONFIRMATION)
 @PROPERTY
 @example(SECOND_CONFIRMATION_AFTER_UI_WITHDRAWAL, MORNING, BERLIN)
 @given(histories(), starts, zones)

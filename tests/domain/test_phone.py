@@ -114,3 +114,8 @@ def test_check_region_refuses_unknown_regions_with_config_error(region):
 
     assert repr(region) in caught.value.message
     assert caught.value.code == "config_invalid"
+
+
+def test_a_bad_default_region_is_a_configuration_error_not_a_bad_number() -> None:
+    with pytest.raises(ConfigError, match="'XX' is not a known region code"):
+        normalise_phone("0151 23456789", "XX")

@@ -56,6 +56,9 @@ class ConsentState:
     status: ConsentStatus
     since: datetime | None = None
     pending_until: datetime | None = None
+    # The person withdrew and has not agreed since (a request alone is no agreement): no
+    # import may subscribe them, whatever became of later requests.
+    objected: bool = False
 
     @property
     def allows_marketing(self) -> bool:
@@ -104,23 +107,30 @@ def derive_state(
 
 def check_transition(state: ConsentState, kind: ConsentEventKind) -> None:
     """Raise ``ConsentConflict`` when ``kind`` may not follow ``state``."""
-    if kind not in _ADMITS[state.status]:
-        raise ConsentConflict(_conflict_message(state.status, kind))
+    if not _admits(state, kind):
+        status = ConsentStatus.WITHDRAWN if state.objected else state.status
+        raise ConsentConflict(_conflict_message(status, kind))
+
+
+def _admits(state: ConsentState, kind: ConsentEventKind) -> bool:
+    if kind is ConsentEventKind.IMPORTED and state.objected:
+        return False
+    return kind in _ADMITS[state.status]
 
 
 def _apply(state: ConsentState, fact: ConsentFact, expiry: timedelta) -> ConsentState:
     at = fact.occurred_at
-    if fact.kind not in _ADMITS[state.status]:
+    if not _admits(state, fact.kind):
         return state  # a row the rules would have refused changes nothing
     match fact.kind:
         case ConsentEventKind.REQUESTED:
-            return ConsentState(ConsentStatus.PENDING, at, at + expiry)
+            return ConsentState(ConsentStatus.PENDING, at, at + expiry, state.objected)
         case ConsentEventKind.CONFIRMED | ConsentEventKind.GRANTED | ConsentEventKind.IMPORTED:
             return ConsentState(ConsentStatus.ACTIVE, at)
         case ConsentEventKind.WITHDRAWN:
-            return ConsentState(ConsentStatus.WITHDRAWN, at)
+            return ConsentState(ConsentStatus.WITHDRAWN, at, objected=True)
         case ConsentEventKind.EXPIRED:
-            return ConsentState(ConsentStatus.EXPIRED, at)
+            return ConsentState(ConsentStatus.EXPIRED, at, objected=state.objected)
 
 
 def _settle(state: ConsentState, now: datetime) -> ConsentState:
@@ -129,7 +139,7 @@ def _settle(state: ConsentState, now: datetime) -> ConsentState:
         and state.pending_until is not None
         and now >= state.pending_until
     ):
-        return ConsentState(ConsentStatus.EXPIRED, state.pending_until)
+        return ConsentState(ConsentStatus.EXPIRED, state.pending_until, objected=state.objected)
     return state
 
 

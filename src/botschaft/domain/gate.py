@@ -83,7 +83,9 @@ class Recipient:
     last_inbound_at: datetime | None = None
     # The last time the person withdrew on this channel (STOP, preference page, provider).
     stopped_at: datetime | None = None
-    stop_confirmed: bool = False
+    # When the last STOP confirmation went out. One answer per STOP: a confirmation sent
+    # since the person's last message answers the withdrawal that silenced them.
+    stop_confirmed_at: datetime | None = None
     marketing_sent: tuple[datetime, ...] = ()
     erased: bool = False
     unreachable: bool = False
@@ -94,6 +96,11 @@ class Recipient:
 
     def window_open(self, now: datetime, length: timedelta) -> bool:
         return self.last_inbound_at is not None and now < self.last_inbound_at + length
+
+    def stop_confirmed(self) -> bool:
+        if self.stop_confirmed_at is None:
+            return False
+        return self.last_inbound_at is None or self.stop_confirmed_at >= self.last_inbound_at
 
     def silenced(self) -> bool:
         """True after a withdrawal that nothing the person did since has lifted.
@@ -147,7 +154,7 @@ def _silence(r: Recipient, m: Outbound, p: OutboundPolicy, now: datetime) -> Ski
     if m.kind is MessageKind.STOP_CONFIRMATION:
         if not silenced:
             return Skip(SkipReason.NO_CONSENT, "there is no withdrawal to confirm")
-        if r.stop_confirmed:
+        if r.stop_confirmed():
             return Skip(SkipReason.WITHDRAWN, "the withdrawal was confirmed already")
         return None
     if silenced:
@@ -163,6 +170,11 @@ def _consent(r: Recipient, m: Outbound, p: OutboundPolicy, now: datetime) -> Ski
     if m.purpose == SERVICE:
         # A service conversation is never a consent for anything else.
         return Skip(SkipReason.NO_CONSENT, f"a {m.kind.value} message needs a consent purpose")
+    if m.kind is MessageKind.MARKETING and m.purpose != MARKETING:
+        # Marketing on a special consent (e.g. sensitive data) needs both consents.
+        marketing = r.consent(MARKETING)
+        if marketing.status is not ConsentStatus.ACTIVE:
+            return _missing(MARKETING, marketing)
     state = r.consent(m.purpose)
     if m.kind is MessageKind.CONSENT_REQUEST:
         if state.status is ConsentStatus.PENDING:
@@ -170,9 +182,13 @@ def _consent(r: Recipient, m: Outbound, p: OutboundPolicy, now: datetime) -> Ski
         return Skip(SkipReason.NO_CONSENT, "no recorded, open double opt-in request")
     if state.status is ConsentStatus.ACTIVE:
         return None
+    return _missing(m.purpose, state)
+
+
+def _missing(purpose: str, state: ConsentState) -> Skip:
     if state.status is ConsentStatus.WITHDRAWN:
-        return Skip(SkipReason.WITHDRAWN, f"the {m.purpose} consent was withdrawn")
-    return Skip(SkipReason.NO_CONSENT, f"no confirmed {m.purpose} consent ({state.status.value})")
+        return Skip(SkipReason.WITHDRAWN, f"the {purpose} consent was withdrawn")
+    return Skip(SkipReason.NO_CONSENT, f"no confirmed {purpose} consent ({state.status.value})")
 
 
 def _window(r: Recipient, m: Outbound, p: OutboundPolicy, now: datetime) -> Skip | None:

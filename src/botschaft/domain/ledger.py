@@ -113,10 +113,12 @@ def verify_chain(rows: Iterable[LedgerRow], head: ChainHead | None) -> ChainBrea
         if last_seq:
             return ChainBreak(last_seq, "the chain head is missing")
         return None
-    if head.seq != last_seq or head.hash != expected_prev:
-        if head.seq > last_seq:
-            return ChainBreak(last_seq + 1, f"rows {last_seq + 1}..{head.seq} were removed")
+    if head.seq > last_seq:
+        return ChainBreak(last_seq + 1, f"rows {last_seq + 1}..{head.seq} were removed")
+    if head.seq < last_seq:
         return ChainBreak(head.seq + 1, "rows were added behind the recorded chain head")
+    if head.hash != expected_prev:
+        return ChainBreak(last_seq, "the last row differs from the recorded chain head")
     return None
 
 
@@ -127,6 +129,9 @@ def _check_row(row: LedgerRow, expected_seq: int, expected_prev: str) -> str | N
         return f"row {row.seq} appears out of order"
     if row.prev_hash != expected_prev:
         return "its link to the previous row does not match (a row was removed or inserted)"
+    # An erasure blanks the personal data and its salt together; anything else is tampering.
+    if (row.personal is None) != (row.salt is None):
+        return "its personal data or its salt was removed without the other"
     if (
         row.personal is not None
         and row.salt is not None

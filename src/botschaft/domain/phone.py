@@ -21,16 +21,17 @@ def normalise_phone(raw: str, default_region: str) -> str:
     Numbers without a country code are read in ``default_region``; ``00`` prefixes and
     spaces, dashes and brackets are accepted, as people type them.
     """
+    region = check_region(default_region)
     text = raw.strip()
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
-        parsed = phonenumbers.parse(text, default_region)
+        parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhoneNumber(f"{raw!r} is not a phone number: {exc}") from None
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidPhoneNumber(
             f"{raw!r} is not a valid phone number"
-            f" (read in region {default_region}; add the country code, e.g. +49)"
+            f" (read in region {region}; add the country code, e.g. +49)"
         )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
