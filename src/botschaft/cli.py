@@ -29,6 +29,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 consent_app = typer.Typer(help="The consent ledger.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(consent_app, name="consent")
+token_app = typer.Typer(help="Bearer tokens for the REST API.", no_args_is_help=True)
+app.add_typer(token_app, name="api-token")
 
 out = Console()
 err = Console(stderr=True)
@@ -169,6 +171,33 @@ def consent_proof(
         sys.stdout.write(json.dumps(asdict(proof), default=_json_value, indent=2) + "\n")
     else:
         render_proof(out, proof)
+
+
+@token_app.command("create")
+@reports_errors
+def token_create(
+    name: Annotated[str, typer.Argument(help="Who or what uses the token, e.g. 'crm-sync'")],
+) -> None:
+    """Create an API token; it is shown once, only its hash is kept."""
+    from botschaft.services.api_tokens import create_token
+
+    ctx = _migrated_context()
+    issued = create_token(ctx, name)
+    ctx.close()
+    out.print(f"API token #{issued.id} for {issued.name} (shown only now):", soft_wrap=True)
+    sys.stdout.write(issued.token + "\n")
+
+
+@token_app.command("revoke")
+@reports_errors
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's number")]) -> None:
+    """Revoke an API token at once."""
+    from botschaft.services.api_tokens import revoke_token
+
+    ctx = _migrated_context()
+    revoke_token(ctx, token_id)
+    ctx.close()
+    out.print(f"API token #{token_id} is revoked.")
 
 
 def _json_value(value: object) -> object:

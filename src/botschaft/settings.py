@@ -131,6 +131,15 @@ class KeywordSettings(BaseModel):
         return KeywordSet.build(self.opt_out, self.opt_in, self.help)
 
 
+class BusinessSettings(BaseModel):
+    name: str = Field(
+        "Botschaft", description="The business's name, shown to people as the sender."
+    )
+    privacy_policy_url: str = Field(
+        "", description="Link to the privacy policy, given in HELP answers."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -166,6 +175,11 @@ class Settings(BaseSettings):
         True, description="Run the dispatcher and scheduler inside `serve`."
     )
     log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs cookies and links. Empty: generated once into <data_dir>/secret_key.",
+    )
+    business: BusinessSettings = Field(default_factory=BusinessSettings)  # type: ignore[arg-type]
     policy: PolicySettings = Field(default_factory=PolicySettings)  # type: ignore[arg-type]
     keywords: KeywordSettings = Field(default_factory=KeywordSettings)  # type: ignore[arg-type]
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)  # type: ignore[arg-type]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.consent import (
+    MARKETING,
     ConsentEventKind,
     ConsentSource,
     ConsentState,
+    ConsentStatus,
     check_transition,
     derive_state,
 )
@@ -164,3 +166,43 @@ def _text_for(
             if row.kind == ConsentEventKind.REQUESTED.value:
                 return row.consent_text_id, row.text_hash
     return None, None
+
+
+def withdraw_in(
+    session: Session,
+    ctx: Context,
+    contact_id: int,
+    channel: ChannelKind,
+    source: ConsentSource,
+    *,
+    purposes: Iterable[str] | None = None,
+    evidence: str | None = None,
+    provider_message_id: str | None = None,
+    note: str | None = None,
+) -> list[RecordedEvent]:
+    """Withdraw ``purposes`` (default: every purpose on record) on ``channel``.
+
+    A purpose already withdrawn gets no second row unless the person said so themselves
+    again (a keyword): a provider repeating its refusal adds nothing. With nothing on record
+    the marketing withdrawal is still written: the objection must outlast a later import.
+    """
+    rows = ledger.contact_events(session, contact_id)
+    on_record = {r.purpose for r in rows if r.channel == channel.value}
+    targets = set(purposes) if purposes is not None else (on_record or {MARKETING})
+    recorded = []
+    for purpose in sorted(targets):
+        state = consent_state(session, ctx, contact_id, channel, purpose)
+        if state.status is ConsentStatus.WITHDRAWN and source is not ConsentSource.KEYWORD:
+            continue
+        recorded.append(
+            record_in(
+                session,
+                ctx,
+                ConsentRecord(
+                    contact_id=contact_id, channel=channel, purpose=purpose,
+                    kind=ConsentEventKind.WITHDRAWN, source=source, evidence=evidence,
+                    provider_message_id=provider_message_id, note=note,
+                ),
+            )
+        )
+    return recorded

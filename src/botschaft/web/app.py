@@ -9,21 +9,28 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from botschaft import __version__
+from botschaft.channels.registry import Channels
 from botschaft.services.clock import Clock
 from botschaft.services.context import Context
 from botschaft.settings import Settings
-from botschaft.web import health
+from botschaft.web import health, sandbox_api, webhooks
+from botschaft.web.api import conversations
 from botschaft.web.errors import install_error_handlers
+from botschaft.worker.inbound_lane import InboundLane
 from botschaft.worker.scheduler import run_scheduler
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     """Build the FastAPI app. The database must be migrated already (``serve`` does it)."""
     ctx = Context.open(settings, clock)
+    channels = Channels.from_settings(settings, ctx.clock)
+    lane = InboundLane(ctx, channels)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = []
+        # The inbound lane always runs with the web app: webhooks must reach the inbox even
+        # when the dispatcher and scheduler run in separate worker processes.
+        tasks = [asyncio.create_task(lane.run(), name="inbound-lane")]
         if settings.embedded_worker:
             tasks.append(asyncio.create_task(run_scheduler(ctx), name="scheduler"))
         try:
@@ -34,6 +41,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await channels.close()
             ctx.close()
 
     app = FastAPI(
@@ -44,6 +52,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     app.state.settings = settings
+    app.state.channels = channels
+    app.state.inbound_lane = lane
     install_error_handlers(app)
-    app.include_router(health.router)
+    for router in (health.router, webhooks.router, conversations.router, sandbox_api.router):
+        app.include_router(router)
     return app

@@ -1,0 +1,295 @@
+"""Handling stored webhook events: the inbound lane, separate from any broadcast.
+
+Each event is handled in its own transaction, in arrival order. An event whose handling
+fails is kept with state ``failed`` and its error (the dead-letter place) and never blocks
+the ones behind it. Replies the handling calls for (a STOP confirmation, a HELP answer) are
+sent through the outbound gate after the event's transaction committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from botschaft.channels.codec import load_event
+from botschaft.channels.events import (
+    DeliveryStatus,
+    Event,
+    InboundKind,
+    InboundMessage,
+    PreferenceChange,
+    PreferenceValue,
+    StatusUpdate,
+)
+from botschaft.channels.messages import OutboundMessage
+from botschaft.channels.registry import Channels
+from botschaft.domain.channels import ChannelKind
+from botschaft.domain.consent import MARKETING, ConsentSource
+from botschaft.domain.errors import BotschaftError
+from botschaft.domain.gate import MessageKind, Outbound
+from botschaft.domain.keywords import KeywordFamily
+from botschaft.i18n import pick_language, translate
+from botschaft.services.consent import withdraw_in
+from botschaft.services.contacts import add_identity, normalise_address
+from botschaft.services.context import Context
+from botschaft.services.inbox import conversation_for
+from botschaft.services.intake import FAILED, HANDLED, PENDING
+from botschaft.services.outbound import apply_unreachable, send_message
+from botschaft.services.status_errors import unreachability_of
+from botschaft.storage.models import ChannelIdentity, Contact, InboundEvent, Message
+
+log = logging.getLogger(__name__)
+
+HANDLING = "handling"
+# A claim older than this belonged to a worker that died; its events are handled again.
+STALE_CLAIM = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Reply:
+    contact_id: int
+    channel: ChannelKind
+    text: str
+    kind: MessageKind
+
+
+@dataclass
+class Handled:
+    replies: list[Reply] = field(default_factory=list)
+
+
+async def handle_pending(ctx: Context, channels: Channels, limit: int = 200) -> int:
+    """Handle up to ``limit`` pending events; returns how many were taken."""
+    claimed = await asyncio.to_thread(claim_batch, ctx, limit)
+    for event_id, kind, payload in claimed:
+        handled = await asyncio.to_thread(_handle_one, ctx, event_id, kind, payload)
+        await _send_replies(ctx, channels, event_id, handled.replies)
+    return len(claimed)
+
+
+def claim_batch(ctx: Context, limit: int) -> list[tuple[int, str, str]]:
+    """Mark a batch of pending events as ours (SKIP LOCKED lets workers share the queue)."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.state == HANDLING, InboundEvent.handled_at < now - STALE_CLAIM)
+            .values(state=PENDING)
+        )
+        ids = session.scalars(
+            select(InboundEvent.id)
+            .where(InboundEvent.state == PENDING)
+            .order_by(InboundEvent.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not ids:
+            return []
+        session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id.in_(ids))
+            .values(state=HANDLING, handled_at=now, attempts=InboundEvent.attempts + 1)
+        )
+        rows = session.execute(
+            select(InboundEvent.id, InboundEvent.kind, InboundEvent.payload)
+            .where(InboundEvent.id.in_(ids))
+            .order_by(InboundEvent.id)
+        ).all()
+        return [(row.id, row.kind, row.payload) for row in rows]
+
+
+def _handle_one(ctx: Context, event_id: int, kind: str, payload: str) -> Handled:
+    try:
+        with ctx.db.write() as session:
+            handled = _apply(session, ctx, load_event(kind, payload))
+            _finish(session, ctx, event_id, HANDLED, None)
+            return handled
+    except Exception as exc:
+        # The boundary of one event: keep it as a dead letter and go on with the next.
+        log.exception("inbound event failed", extra={"event_id": event_id})
+        with ctx.db.write() as session:
+            _finish(session, ctx, event_id, FAILED, f"{type(exc).__name__}: {exc}")
+        return Handled()
+
+
+async def _send_replies(
+    ctx: Context, channels: Channels, event_id: int, replies: list[Reply]
+) -> None:
+    for reply in replies:
+        try:
+            await send_message(
+                ctx, channels, contact_id=reply.contact_id, channel=reply.channel,
+                content=OutboundMessage(to="", text=reply.text), intent=Outbound(reply.kind),
+            )
+        except BotschaftError:
+            log.exception("reply not sent", extra={"event_id": event_id})
+
+
+def _finish(session: Session, ctx: Context, event_id: int, state: str, error: str | None) -> None:
+    row = session.get_one(InboundEvent, event_id)
+    row.state, row.error, row.handled_at = state, error, ctx.clock.now()
+
+
+def _apply(session: Session, ctx: Context, event: Event) -> Handled:
+    if isinstance(event, InboundMessage):
+        return _inbound_message(session, ctx, event)
+    if isinstance(event, StatusUpdate):
+        _status_update(session, ctx, event)
+    elif isinstance(event, PreferenceChange):
+        _preference_change(session, ctx, event)
+    return Handled()
+
+
+def _inbound_message(session: Session, ctx: Context, event: InboundMessage) -> Handled:
+    now = ctx.clock.now()
+    contact, identity = _find_or_create(session, ctx, event)
+    # The window runs from the person's message, but never from a time in our future.
+    sent_at = min(event.sent_at, now)
+    if identity.last_inbound_at is None or sent_at > identity.last_inbound_at:
+        identity.last_inbound_at = sent_at
+    conversation = conversation_for(session, ctx, contact.id, event.channel)
+    conversation.last_message_at = now
+    if conversation.status == "resolved":
+        conversation.status = "open"
+    session.add(
+        Message(
+            conversation_id=conversation.id, channel=event.channel.value, direction="in",
+            author="contact", content_type=event.kind.value,
+            text=event.text if event.text is not None else event.payload,
+            payload=_inbound_payload(event), provider_message_id=event.provider_message_id,
+            status="received", created_at=now, status_at=event.sent_at,
+        )
+    )
+    session.flush()
+    return _keyword(session, ctx, contact, event)
+
+
+def _keyword(session: Session, ctx: Context, contact: Contact, event: InboundMessage) -> Handled:
+    if event.kind is not InboundKind.TEXT or not event.text:
+        return Handled()
+    family = ctx.settings.keywords.keyword_set().match(event.text)
+    language = pick_language(contact.language, ctx.settings.default_language)
+    sender = ctx.settings.business.name
+    if family is KeywordFamily.OPT_OUT:
+        withdraw_in(
+            session, ctx, contact.id, event.channel, ConsentSource.KEYWORD,
+            evidence=event.text, provider_message_id=event.provider_message_id,
+        )
+        text = translate(language, "chat.stop_confirmation", sender=sender)
+        return Handled([Reply(contact.id, event.channel, text, MessageKind.STOP_CONFIRMATION)])
+    if family is KeywordFamily.HELP:
+        privacy = ctx.settings.business.privacy_policy_url
+        text = (
+            translate(language, "chat.help", sender=sender, privacy_url=privacy)
+            if privacy
+            else translate(language, "chat.help_no_privacy_url", sender=sender)
+        )
+        return Handled([Reply(contact.id, event.channel, text, MessageKind.SERVICE)])
+    return Handled()
+
+
+def _find_or_create(
+    session: Session, ctx: Context, event: InboundMessage
+) -> tuple[Contact, ChannelIdentity]:
+    address = _address(ctx, event.channel, event.sender)
+    identity = session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == event.channel.value, ChannelIdentity.address == address
+        )
+    )
+    if identity is not None:
+        contact = identity.contact
+        if contact.display_name is None and event.sender_name:
+            contact.display_name = event.sender_name
+        return contact, identity
+    contact = Contact(
+        display_name=event.sender_name,
+        language=ctx.settings.default_language,
+        time_zone=ctx.settings.default_time_zone,
+        created_at=ctx.clock.now(),
+    )
+    session.add(contact)
+    session.flush()
+    return contact, add_identity(session, ctx, contact, event.channel, address)
+
+
+def _address(ctx: Context, channel: ChannelKind, sender: str) -> str:
+    # WhatsApp may give a business-scoped user id instead of a number (2026 usernames):
+    # only what looks like a number is normalised.
+    if channel.addresses_are_phone_numbers and sender.startswith("+"):
+        return normalise_address(channel, sender, ctx.settings.default_region)
+    return sender
+
+
+def _inbound_payload(event: InboundMessage) -> str | None:
+    extras: dict[str, object] = {}
+    if event.media is not None:
+        extras["media"] = {"id": event.media.provider_media_id, "mime_type": event.media.mime_type,
+                           "caption": event.media.caption, "filename": event.media.filename,
+                           "url": event.media.url}
+    if event.location is not None:
+        extras["location"] = {"latitude": event.location.latitude,
+                              "longitude": event.location.longitude,
+                              "name": event.location.name}
+    if event.shared_contacts:
+        extras["contacts"] = list(event.shared_contacts)
+    if event.payload is not None:
+        extras["button"] = event.payload
+    if event.reply_to:
+        extras["reply_to"] = event.reply_to
+    if event.sender_name:
+        extras["sender_name"] = event.sender_name
+    return json.dumps(extras, ensure_ascii=False) if extras else None
+
+
+def _status_update(session: Session, ctx: Context, event: StatusUpdate) -> None:
+    row = session.scalar(
+        select(Message).where(
+            Message.channel == event.channel.value,
+            Message.provider_message_id == event.provider_message_id,
+            Message.direction == "out",
+        )
+    )
+    if row is None:
+        log.info("status for an unknown message", extra={"channel": event.channel.value})
+        return
+    known = {status.value for status in DeliveryStatus}
+    current = DeliveryStatus(row.status) if row.status in known else None
+    # Statuses arrive out of order: "read" may come before "delivered". Never go back.
+    if current is not None and current.rank >= event.status.rank:
+        return
+    row.status, row.status_at = event.status.value, event.at
+    if event.status is DeliveryStatus.FAILED and event.errors:
+        first = event.errors[0]
+        row.error_code, row.error_detail = first.code, first.details or first.title
+        why = unreachability_of(event.channel, first.code)
+        if why is not None:
+            apply_unreachable(session, ctx, row, why)
+
+
+def _preference_change(session: Session, ctx: Context, event: PreferenceChange) -> None:
+    identity = session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == event.channel.value,
+            ChannelIdentity.address == _address(ctx, event.channel, event.sender),
+        )
+    )
+    if identity is None:
+        log.info("preference change for an unknown person", extra={"channel": event.channel})
+        return
+    if event.value is PreferenceValue.STOP:
+        purposes = None if event.category == "all" else [MARKETING]
+        withdraw_in(
+            session, ctx, identity.contact_id, event.channel, ConsentSource.PROVIDER,
+            purposes=purposes, note=f"{event.channel.value} {event.category}: stop"
+                                    + (f" ({event.detail})" if event.detail else ""),
+        )
+    # A "resume" inside the messenger app is no consent under EU law: it is kept as the
+    # stored event only, and the person must opt in again through us.
+
