@@ -13,7 +13,7 @@ from botschaft.channels.registry import Channels
 from botschaft.services.clock import Clock
 from botschaft.services.context import Context
 from botschaft.settings import Settings
-from botschaft.web import health, sandbox_api, webhooks
+from botschaft.web import health, sandbox_api, sandbox_page, webchat, webhooks
 from botschaft.web.api import conversations
 from botschaft.web.errors import install_error_handlers
 from botschaft.worker.inbound_lane import InboundLane
@@ -55,6 +55,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.channels = channels
     app.state.inbound_lane = lane
     install_error_handlers(app)
-    for router in (health.router, webhooks.router, conversations.router, sandbox_api.router):
+    for router in (health.router, webhooks.router, conversations.router, sandbox_api.router,
+                   webchat.router, sandbox_page.router):
         app.include_router(router)
     return app
