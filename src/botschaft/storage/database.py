@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,12 @@ class Database:
             self.engine = create_engine(
                 self.url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
             )
+        # SQLite lets one writer in at a time and makes the others poll with growing sleeps
+        # (up to 100 ms each). Within one process, writers queue on a lock instead, which
+        # hands the turn over at once; other processes still meet SQLite's busy timeout.
+        self._write_turn: AbstractContextManager[object] = (
+            threading.RLock() if self.is_sqlite else nullcontext()
+        )
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
@@ -52,7 +59,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on error."""
-        with self._writer() as session, session.begin():
+        with self._write_turn, self._writer() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

@@ -12,6 +12,7 @@ from botschaft import __version__
 from botschaft.channels.registry import Channels
 from botschaft.services.clock import Clock
 from botschaft.services.context import Context
+from botschaft.services.intake import IntakeQueue
 from botschaft.settings import Settings
 from botschaft.web import health, sandbox_api, sandbox_page, webchat, webhooks
 from botschaft.web.api import conversations
@@ -24,13 +25,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     """Build the FastAPI app. The database must be migrated already (``serve`` does it)."""
     ctx = Context.open(settings, clock)
     channels = Channels.from_settings(settings, ctx.clock)
-    lane = InboundLane(ctx, channels)
+    intake = IntakeQueue(ctx)
+    lane = InboundLane(ctx, channels, intake)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The inbound lane always runs with the web app: webhooks must reach the inbox even
         # when the dispatcher and scheduler run in separate worker processes.
-        tasks = [asyncio.create_task(lane.run(), name="inbound-lane")]
+        tasks = [
+            asyncio.create_task(intake.run(), name="intake"),
+            asyncio.create_task(lane.run(), name="inbound-lane"),
+        ]
         if settings.embedded_worker:
             tasks.append(asyncio.create_task(run_scheduler(ctx), name="scheduler"))
         try:
@@ -54,6 +59,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.channels = channels
     app.state.inbound_lane = lane
+    app.state.intake_queue = intake
     install_error_handlers(app)
     for router in (health.router, webhooks.router, conversations.router, sandbox_api.router,
                    webchat.router, sandbox_page.router):
