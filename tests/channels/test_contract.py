@@ -229,26 +229,12 @@ GARBAGE = {
     "deeply nested JSON": b"[" * 100_000,
     "an integer too long to read": b"1" * 5_000,
 }
-KNOWN_PARSER_BUGS = {
-    (ChannelKind.WHATSAPP, "deeply nested JSON"): (
-        "bug: whatsapp_parse.parse_webhook catches only UnicodeDecodeError and"
-        " JSONDecodeError around json.loads, so RecursionError escapes"
-    ),
-    (ChannelKind.WHATSAPP, "an integer too long to read"): (
-        "bug: whatsapp_parse.parse_webhook catches only UnicodeDecodeError and"
-        " JSONDecodeError around json.loads, so the ValueError of int()'s digit limit escapes"
-    ),
-}
 
 
 @pytest.mark.parametrize("garbage", list(GARBAGE))
 async def test_parse_refuses_garbage_with_malformed_webhook(
     request: pytest.FixtureRequest, provider: Provider, garbage: str
 ) -> None:
-    bug = KNOWN_PARSER_BUGS.get((provider.kind, garbage))
-    if bug is not None:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=bug))
-
     with pytest.raises(MalformedWebhook):
         provider.channel.parse(GARBAGE[garbage])
 

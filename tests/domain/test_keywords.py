@@ -159,3 +159,10 @@ def test_configured_word_that_is_only_emoji_is_ignored():
 
     assert keywords.opt_out == frozenset({"STOP"})
     assert keywords.match("🛑") is None
+
+
+def test_a_telegram_command_addressed_to_the_bot_by_name_is_a_keyword() -> None:
+    keywords = KeywordSet.build()
+    assert keywords.match("/stop@ReiseBot") is KeywordFamily.OPT_OUT
+    assert keywords.match("/hilfe@ReiseBot") is KeywordFamily.HELP
+    assert keywords.match("stop@ReiseBot") is None

@@ -133,37 +133,10 @@ UNREADABLE = {
 
 # Known bugs in src, by (channel, body) and by database: each case is expected to fail
 # until its bug is fixed, and reports it when it passes unexpectedly (strict).
-WHATSAPP_PARSER_LEAKS = (
-    "bug: whatsapp_parse.parse_webhook lets RecursionError and ValueError from json.loads"
-    " escape instead of raising MalformedWebhook, so the webhook answers 500"
-)
-NUL_ON_POSTGRES = (
-    "bug: intake.store_unreadable stores the body decoded as text; PostgreSQL refuses the"
-    " NUL character in a text column, so the webhook answers 500"
-)
-NUL_IN_TEXT_ON_POSTGRES = (
-    "bug: services/inbound.py _inbound_message stores the text as it came; PostgreSQL"
-    " refuses U+0000 in a text column, so the event fails and the message never reaches"
-    " the inbox"
-)
-
-
-def _expect_known_bug(request: pytest.FixtureRequest, provider: Provider, body: str) -> None:
-    on_postgres = request.getfixturevalue("database_url").startswith("postgresql")
-    if provider.channel.value == "whatsapp" and body in (
-        "deeply nested JSON",
-        "an integer too long to read",
-    ):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=WHATSAPP_PARSER_LEAKS))
-    if body == "binary with a NUL byte" and on_postgres:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=NUL_ON_POSTGRES))
-
-
 @pytest.mark.parametrize("body", list(UNREADABLE))
 def test_a_verified_body_that_cannot_be_read_is_answered_200_and_kept_as_a_dead_letter(
     request: pytest.FixtureRequest, app: Botschaft, provider: Provider, body: str
 ) -> None:
-    _expect_known_bug(request, provider, body)
     raw = UNREADABLE[body]
 
     answer = provider.post(raw, provider.credentials(raw))
@@ -240,9 +213,6 @@ def test_the_handshake_with_a_wrong_verify_token_is_forbidden(
 def test_a_text_with_a_nul_character_still_reaches_the_inbox(
     request: pytest.FixtureRequest, app: Botschaft, provider: Provider
 ) -> None:
-    if request.getfixturevalue("database_url").startswith("postgresql"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=NUL_IN_TEXT_ON_POSTGRES))
-
     answer = provider.deliver(provider.writes("Hallo\x00Welt"))
 
     assert answer.status_code == 200

@@ -8,18 +8,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from botschaft.services.evidence import consent_proof
 from web_app import wait_for
 from webhooks.harness import Botschaft, TelegramPerson
 
 START_TOKEN = "fruehling-2026_Aktion"
 
-CALLBACKS_UNANSWERED = (
-    "bug: nothing calls TelegramChannel.answer_callback; services/inbound.py handles a"
-    " callback query like any message, so the person's button keeps its loading spinner"
-)
 
 
 def test_a_start_link_arrives_as_a_message_with_its_token(
@@ -48,7 +42,6 @@ def test_a_button_tap_reaches_the_inbox_with_its_data(
     assert tap["payload"]["reply_to"] == f"{telegram.chat_id}:{offer.message_id}"
 
 
-@pytest.mark.xfail(strict=True, reason=CALLBACKS_UNANSWERED)
 def test_a_button_tap_is_answered_so_the_button_stops_loading(
     app: Botschaft, telegram: TelegramPerson
 ) -> None:

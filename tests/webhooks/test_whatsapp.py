@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from botschaft.domain.consent import ConsentStatus
 from botschaft.services.evidence import Proof, consent_proof
 from webhooks.harness import Botschaft, Json, WhatsAppPerson
@@ -119,6 +117,17 @@ def test_a_user_preferences_stop_records_a_marketing_withdrawal_from_the_provide
     assert _marketing(proof) is ConsentStatus.WITHDRAWN
 
 
+def test_a_stop_from_someone_never_seen_is_kept_as_their_objection(
+    app: Botschaft, whatsapp: WhatsAppPerson
+) -> None:
+    whatsapp.deliver(whatsapp.fake.preference_webhook(whatsapp.address, "stop"))
+
+    assert [e.state for e in app.settle()] == ["handled"]
+    proof = _proof(app, whatsapp)
+    assert [(e.kind, e.source) for e in proof.events] == [("withdrawn", "provider")]
+    assert _marketing(proof) is ConsentStatus.WITHDRAWN
+
+
 def test_a_user_preferences_resume_changes_no_consent(
     app: Botschaft, whatsapp: WhatsAppPerson
 ) -> None:
@@ -191,14 +200,8 @@ def test_a_reply_more_than_24_hours_after_the_persons_message_is_skipped_as_wind
 # -- people known only by their business-scoped user id (WhatsApp usernames, 2026) ------------
 
 BSUID = "US.13491208655302741918"
-BSUID_REFUSED = (
-    "bug: services/inbound.py _find_or_create passes the BSUID to contacts.add_identity,"
-    " which normalises every WhatsApp address as a phone number and raises"
-    " InvalidPhoneNumber, so the event fails and the message never reaches the inbox"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=BSUID_REFUSED)
 def test_a_message_from_a_person_without_a_visible_number_reaches_the_inbox(
     app: Botschaft, whatsapp: WhatsAppPerson
 ) -> None:

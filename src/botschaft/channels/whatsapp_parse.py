@@ -49,7 +49,9 @@ def parse_webhook(body: bytes) -> list[Event]:
     """Every update of a WhatsApp webhook body as a neutral event, in the order sent."""
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers bad UTF-8, bad JSON and numbers past Python's digit limit;
+        # RecursionError a body nested deeper than the parser goes.
         raise MalformedWebhook(f"The webhook body is not JSON: {exc}") from None
     root = _as_object(document, "the webhook body")
     if root.get("object") != OBJECT:
@@ -314,13 +316,14 @@ def _sender_form(identifier: str) -> str:
 def _timestamp(item: JsonObject, where: str) -> datetime:
     # Strings of Unix seconds in messages and statuses, an int in user_preferences.
     raw = item.get("timestamp")
-    if isinstance(raw, str) and raw.isdigit():
-        seconds = int(raw)
-    elif isinstance(raw, int) and not isinstance(raw, bool):
-        seconds = raw
-    else:
-        raise MalformedWebhook(f"{where}.timestamp is not Unix seconds (got {raw!r}).")
     try:
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if isinstance(raw, str) and raw.isascii() and raw.isdecimal():
+            seconds = int(raw)
+        elif isinstance(raw, int) and not isinstance(raw, bool):
+            seconds = raw
+        else:
+            raise MalformedWebhook(f"{where}.timestamp is not Unix seconds (got {raw!r}).")
         return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         raise MalformedWebhook(f"{where}.timestamp {raw!r} is out of range.") from None

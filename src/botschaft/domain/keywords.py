@@ -6,6 +6,7 @@ and "Stopp 🛑" are; "please don't stop the offers" is not.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ DEFAULT_OPT_IN = ("START", "ANMELDEN", "JA", "YES", "UNSTOP")
 DEFAULT_HELP = ("HILFE", "HELP", "INFO")
 
 
+_COMMAND_TARGET = re.compile(r"^\s*(/\w+)@\w+", re.ASCII)
 _UMLAUTS = str.maketrans({"Ä": "AE", "Ö": "OE", "Ü": "UE", "ẞ": "SS", "ß": "SS"})
 
 
@@ -33,6 +35,8 @@ def normalise_message(text: str) -> str:
     """Upper-case words separated by single spaces, without punctuation, symbols or emoji."""
     # Folding umlauts first lets "KÜNDIGEN" and "KUENDIGEN" (typed without umlauts) match.
     text = unicodedata.normalize("NFKC", text).upper().translate(_UMLAUTS)
+    # A Telegram command may name the bot it is meant for: "/stop@ReiseBot" is "/stop".
+    text = _COMMAND_TARGET.sub(r"\1", text, count=1)
     kept = []
     for char in text:
         category = unicodedata.category(char)

@@ -34,10 +34,16 @@ class ContactView:
 
 
 def normalise_address(channel: ChannelKind, address: str, region: str) -> str:
-    """The canonical form of an address on ``channel``: E.164 for phone-number channels."""
-    if channel.addresses_are_phone_numbers:
-        return normalise_phone(address, region)
-    return address.strip()
+    """The canonical form of an address on ``channel``: E.164 for phone numbers.
+
+    WhatsApp may name a person by a business-scoped user id instead of a number (2026
+    usernames, e.g. ``US.13491208655302741918``); an address with letters in it is such an
+    id and is kept as it is.
+    """
+    text = address.strip()
+    if channel.addresses_are_phone_numbers and not any(c.isalpha() for c in text):
+        return normalise_phone(text, region)
+    return text
 
 
 def create_contact(

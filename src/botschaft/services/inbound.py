@@ -28,6 +28,7 @@ from botschaft.channels.events import (
 )
 from botschaft.channels.messages import OutboundMessage
 from botschaft.channels.registry import Channels
+from botschaft.channels.telegram import TelegramChannel, callback_query_id
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.consent import MARKETING, ConsentSource
 from botschaft.domain.errors import BotschaftError
@@ -58,20 +59,32 @@ class Reply:
 @dataclass
 class Handled:
     replies: list[Reply] = field(default_factory=list)
+    # Telegram shows a spinner on a tapped button until the bot answers the tap.
+    callback_to_answer: str | None = None
 
 
 async def handle_pending(ctx: Context, channels: Channels, limit: int = 100) -> int:
     """Handle up to ``limit`` pending events in one transaction; returns how many."""
     outcome = await asyncio.to_thread(_handle_batch, ctx, limit)
-    for event_id, replies in outcome.replies:
-        await _send_replies(ctx, channels, event_id, replies)
+    for event_id, handled in outcome.handled:
+        if handled.callback_to_answer is not None:
+            await _answer_tap(channels, handled.callback_to_answer)
+        await _send_replies(ctx, channels, event_id, handled.replies)
     return outcome.taken
+
+
+async def _answer_tap(channels: Channels, callback_query_id: str) -> None:
+    # Acknowledging a tap is no message to the person (nothing is shown), so it does not
+    # pass the outbound gate; the answer, if any, follows as a normal reply.
+    adapter = channels.get(ChannelKind.TELEGRAM)
+    if isinstance(adapter, TelegramChannel):
+        await adapter.answer_callback(callback_query_id)
 
 
 @dataclass
 class _BatchOutcome:
     taken: int
-    replies: list[tuple[int, list[Reply]]]
+    handled: list[tuple[int, Handled]]
 
 
 def _handle_batch(ctx: Context, limit: int) -> _BatchOutcome:
@@ -81,7 +94,7 @@ def _handle_batch(ctx: Context, limit: int) -> _BatchOutcome:
     next ones on PostgreSQL); each event runs in a savepoint, so one that fails is rolled
     back alone, recorded as failed with its error (the dead letter), and the rest go on.
     """
-    replies: list[tuple[int, list[Reply]]] = []
+    follow_ups: list[tuple[int, Handled]] = []
     with ctx.db.write() as session:
         claimed = session.execute(
             select(InboundEvent.id, InboundEvent.kind, InboundEvent.payload)
@@ -101,10 +114,10 @@ def _handle_batch(ctx: Context, limit: int) -> _BatchOutcome:
                 _settle(session, ctx, [event_id], FAILED, f"{type(exc).__name__}: {exc}")
                 continue
             done.append(event_id)
-            if handled.replies:
-                replies.append((event_id, handled.replies))
+            if handled.replies or handled.callback_to_answer:
+                follow_ups.append((event_id, handled))
         _settle(session, ctx, done, HANDLED, None)
-    return _BatchOutcome(len(claimed), replies)
+    return _BatchOutcome(len(claimed), follow_ups)
 
 
 async def _send_replies(
@@ -153,17 +166,20 @@ def _inbound_message(session: Session, ctx: Context, event: InboundMessage) -> H
     conversation.last_message_at = now
     if conversation.status == "resolved":
         conversation.status = "open"
+    text = event.text if event.text is not None else event.payload
     session.add(
         Message(
             conversation_id=conversation.id, channel=event.channel.value, direction="in",
             author="contact", content_type=event.kind.value,
-            text=event.text if event.text is not None else event.payload,
+            text=_storable(text),
             payload=_inbound_payload(event), provider_message_id=event.provider_message_id,
             status="received", created_at=now, status_at=event.sent_at,
         )
     )
     session.flush()
-    return _keyword(session, ctx, contact, event)
+    handled = _keyword(session, ctx, contact, event)
+    handled.callback_to_answer = callback_query_id(event)
+    return handled
 
 
 def _keyword(session: Session, ctx: Context, contact: Contact, event: InboundMessage) -> Handled:
@@ -202,25 +218,30 @@ def _find_or_create(
     if identity is not None:
         contact = identity.contact
         if contact.display_name is None and event.sender_name:
-            contact.display_name = event.sender_name
+            contact.display_name = _storable(event.sender_name)
         return contact, identity
-    contact = Contact(
-        display_name=event.sender_name,
-        language=ctx.settings.default_language,
-        time_zone=ctx.settings.default_time_zone,
-        created_at=ctx.clock.now(),
-    )
+    contact = _new_contact(ctx, _storable(event.sender_name))
     session.add(contact)
     session.flush()
     return contact, add_identity(session, ctx, contact, event.channel, address)
 
 
+def _new_contact(ctx: Context, name: str | None) -> Contact:
+    return Contact(
+        display_name=name,
+        language=ctx.settings.default_language,
+        time_zone=ctx.settings.default_time_zone,
+        created_at=ctx.clock.now(),
+    )
+
+
 def _address(ctx: Context, channel: ChannelKind, sender: str) -> str:
-    # WhatsApp may give a business-scoped user id instead of a number (2026 usernames):
-    # only what looks like a number is normalised.
-    if channel.addresses_are_phone_numbers and sender.startswith("+"):
-        return normalise_address(channel, sender, ctx.settings.default_region)
-    return sender
+    return normalise_address(channel, sender, ctx.settings.default_region)
+
+
+def _storable(text: str | None) -> str | None:
+    # A NUL character is valid in JSON but not in PostgreSQL text; it carries no meaning.
+    return text.replace("\x00", "") if text else text
 
 
 def _inbound_payload(event: InboundMessage) -> str | None:
@@ -276,16 +297,23 @@ def _preference_change(session: Session, ctx: Context, event: PreferenceChange) 
             ChannelIdentity.address == _address(ctx, event.channel, event.sender),
         )
     )
-    if identity is None:
-        log.info("preference change for an unknown person", extra={"channel": event.channel})
+    if event.value is PreferenceValue.RESUME:
+        # A "resume" inside the messenger app is no consent under EU law: it is kept as the
+        # stored event only, and the person must opt in again through us.
         return
-    if event.value is PreferenceValue.STOP:
-        purposes = None if event.category == "all" else [MARKETING]
-        withdraw_in(
-            session, ctx, identity.contact_id, event.channel, ConsentSource.PROVIDER,
-            purposes=purposes, note=f"{event.channel.value} {event.category}: stop"
-                                    + (f" ({event.detail})" if event.detail else ""),
-        )
-    # A "resume" inside the messenger app is no consent under EU law: it is kept as the
-    # stored event only, and the person must opt in again through us.
+    if identity is None:
+        # Someone we have never heard of objects: keep the objection, so that no later
+        # import can subscribe them.
+        contact = _new_contact(ctx, None)
+        session.add(contact)
+        session.flush()
+        identity = add_identity(session, ctx, contact, event.channel,
+                                _address(ctx, event.channel, event.sender))
+        session.flush()
+    purposes = None if event.category == "all" else [MARKETING]
+    detail = f" ({event.detail})" if event.detail else ""
+    withdraw_in(
+        session, ctx, identity.contact_id, event.channel, ConsentSource.PROVIDER,
+        purposes=purposes, note=f"{event.channel.value} {event.category}: stop{detail}",
+    )
 

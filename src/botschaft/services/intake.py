@@ -141,7 +141,8 @@ def store_unreadable(
         "channel": channel.value,
         "dedupe_key": f"{channel.value}:unreadable:{digest}",
         "kind": "unreadable",
-        "payload": body.decode("utf-8", errors="replace"),
+        # PostgreSQL text cannot hold NUL; the dead letter keeps it visibly escaped.
+        "payload": body.decode("utf-8", errors="replace").replace("\x00", "\\u0000"),
         "received_at": ctx.clock.now(),
         "state": FAILED,
         "attempts": 0,
