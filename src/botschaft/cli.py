@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from botschaft.domain.errors import BotschaftError
+from botschaft.logs import configure_logging
 from botschaft.services.context import Context
 from botschaft.settings import Settings, load_settings
 from botschaft.storage.migrate import current_revision, head_revision, upgrade
@@ -53,9 +55,7 @@ def reports_errors(command: F) -> F:
 
 def _context(settings: Settings | None = None) -> Context:
     settings = settings or load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s %(message)s")
-    # Alembic narrates every migration step at INFO; the CLI says what happened itself.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(settings.log_level)
     return Context.open(settings)
 
 
@@ -73,22 +73,75 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Listen port (default: setting)")] = None,
 ) -> None:
     """Run the web app with the embedded worker; creates and migrates the database."""
-    import uvicorn
+    settings = load_settings(**_listen_overrides(host, port))
+    _prepare_database(settings)
+    _run_server(settings)
 
-    from botschaft.web.app import create_app
 
+@app.command()
+@reports_errors
+def demo(
+    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its data")] = Path(
+        "botschaft-demo"
+    ),
+    host: Annotated[str | None, typer.Option(help="Listen address (default: setting)")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default: setting)")] = None,
+) -> None:
+    """Try Botschaft without any messenger account: sample data on the sandbox phone."""
+    import asyncio
+
+    from botschaft.channels.registry import Channels
+    from botschaft.services.api_tokens import create_token
+    from botschaft.services.demo import seed_demo
+
+    overrides = _listen_overrides(host, port)
+    overrides["data_dir"] = data_dir
+    settings = load_settings(**overrides)
+    if "BOTSCHAFT_BUSINESS__NAME" not in os.environ:
+        business = settings.business.model_copy(update={"name": DEMO_BUSINESS})
+        settings = settings.model_copy(update={"business": business})
+    _prepare_database(settings)
+    ctx = _context(settings)
+    channels = Channels.from_settings(settings, ctx.clock)
+    seeded = asyncio.run(seed_demo(ctx, channels))
+    token = create_token(ctx, "demo").token
+    ctx.close()
+    base = settings.effective_public_url
+    out.print(("Sample data created" if seeded.created else "Sample data is there already")
+              + f" in {data_dir}/.", soft_wrap=True)
+    out.print(f"Sandbox phone: {base}/sandbox  (try the numbers "
+              + ", ".join(seeded.numbers) + ", or any other)", soft_wrap=True)
+    out.print(f"Inbox API:     curl -H 'Authorization: Bearer {token}'"
+              f" {base}/api/v1/conversations", soft_wrap=True)
+    _run_server(settings)
+
+
+DEMO_BUSINESS = "Reisebüro Sonnenschein (Demo)"
+
+
+def _listen_overrides(host: str | None, port: int | None) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     if host:
         overrides["host"] = host
     if port:
         overrides["port"] = port
-    settings = load_settings(**overrides)
+    return overrides
+
+
+def _prepare_database(settings: Settings) -> None:
     ctx = _context(settings)
     created = current_revision(ctx.db)
     upgrade(ctx.db)
     ctx.close()
     if created is None:
-        out.print(f"Created the database: {settings.effective_database_url}")
+        out.print(f"Created the database: {settings.effective_database_url}", soft_wrap=True)
+
+
+def _run_server(settings: Settings) -> None:
+    import uvicorn
+
+    from botschaft.web.app import create_app
+
     out.print(f"Botschaft is running at [bold]{settings.effective_public_url}/[/]"
               f"  (health: /healthz, API docs: /docs)", soft_wrap=True)
     app_ = create_app(settings)
