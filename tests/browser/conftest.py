@@ -23,9 +23,13 @@ ARGS = [
 __all__ = ["running_app"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    """One Chromium for the whole run; each test gets its own context (cookies, storage)."""
+    """One Chromium per test module; each test gets its own context (cookies, storage).
+
+    Not per session: Playwright's sync API keeps an event loop running in this thread while
+    it is open, and the other test modules need to run their own.
+    """
     if not CHROMIUM.exists():
         pytest.skip("Chromium not installed: apt-get install chromium")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")

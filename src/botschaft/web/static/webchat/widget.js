@@ -100,6 +100,7 @@
   panel.setAttribute("aria-label", text.title || "Chat");
   panel.hidden = true;
   var frame = null;
+  var loaded = false;  // until then the iframe holds about:blank, which must not be told
 
   function frameUrl() {
     return origin + "/webchat/frame?lang=" + encodeURIComponent(lang) +
@@ -112,7 +113,7 @@
       frame.src = frameUrl();
       frame.title = panel.getAttribute("aria-label");
       frame.setAttribute("referrerpolicy", "no-referrer");
-      frame.addEventListener("load", function () { tell("botschaft:focus"); });
+      frame.addEventListener("load", function () { loaded = true; tell("botschaft:focus"); });
       panel.appendChild(frame);
     }
     panel.hidden = false;
@@ -132,7 +133,7 @@
   }
 
   function tell(type) {
-    if (frame && frame.contentWindow) { frame.contentWindow.postMessage({ type: type }, origin); }
+    if (loaded) { frame.contentWindow.postMessage({ type: type }, origin); }
   }
 
   launcher.addEventListener("click", function () {
