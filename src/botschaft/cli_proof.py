@@ -53,6 +53,8 @@ def _event_panel(event: ProofEvent, shown: set[int]) -> Panel:
         lines.append(f"Wrote:    {event.evidence!r}")
     if event.note:
         lines.append(f"Note:     {event.note}")
+    if event.terms:
+        lines.append(f"Terms:    {event.terms}")
     if event.text:
         text = event.text
         check = "matches" if text.matches_hash else "DOES NOT MATCH"

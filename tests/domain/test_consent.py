@@ -225,7 +225,7 @@ INTO = {
 ALLOWED = {
     ConsentStatus.NONE: {K.REQUESTED, K.GRANTED, K.IMPORTED, K.WITHDRAWN},
     ConsentStatus.PENDING: {K.REQUESTED, K.CONFIRMED, K.GRANTED, K.WITHDRAWN, K.EXPIRED},
-    ConsentStatus.ACTIVE: {K.WITHDRAWN},
+    ConsentStatus.ACTIVE: {K.WITHDRAWN, K.PAUSED, K.LIMITED},
     ConsentStatus.WITHDRAWN: {K.REQUESTED, K.GRANTED, K.WITHDRAWN},
     ConsentStatus.EXPIRED: {K.REQUESTED, K.GRANTED, K.IMPORTED, K.WITHDRAWN},
 }
@@ -377,3 +377,30 @@ def test_a_withdrawal_always_leaves_the_consent_withdrawn(ledger):
     state = derive_state([*history, withdrawal], now + EXPIRY * 3, EXPIRY)
 
     assert state == ConsentState(ConsentStatus.WITHDRAWN, now, objected=True)
+
+
+def test_a_pause_keeps_the_subscription_but_marks_it_paused_until_its_end() -> None:
+    facts = [
+        ConsentFact(ConsentEventKind.GRANTED, T0),
+        ConsentFact(ConsentEventKind.PAUSED, T0 + HOUR, until=T0 + 14 * 24 * HOUR),
+    ]
+    state = derive_state(facts, T0 + 2 * HOUR, EXPIRY)
+    assert state.status is ConsentStatus.ACTIVE
+    assert state.paused_at(T0 + 2 * HOUR)
+    assert not state.paused_at(T0 + 15 * 24 * HOUR)
+
+
+def test_a_limit_is_remembered_and_a_withdrawal_clears_it() -> None:
+    limited = [
+        ConsentFact(ConsentEventKind.GRANTED, T0),
+        ConsentFact(ConsentEventKind.LIMITED, T0 + HOUR, per_period=1),
+    ]
+    assert derive_state(limited, T0 + 2 * HOUR, EXPIRY).max_per_period == 1
+    withdrawn = [*limited, ConsentFact(ConsentEventKind.WITHDRAWN, T0 + 3 * HOUR)]
+    assert derive_state(withdrawn, T0 + 4 * HOUR, EXPIRY).max_per_period is None
+
+
+@pytest.mark.parametrize("kind", [ConsentEventKind.PAUSED, ConsentEventKind.LIMITED])
+def test_only_an_active_subscription_can_be_paused_or_limited(kind: ConsentEventKind) -> None:
+    with pytest.raises(ConsentConflict, match="only an active subscription"):
+        check_transition(derive_state([], T0, EXPIRY), kind)

@@ -105,6 +105,10 @@ CASES = [
     ),
     pytest.param(stopped(), SERVICE_REPLY, NOW, SkipReason.WITHDRAWN, id="silenced after STOP"),
     pytest.param(
+        subscriber(consents={MARKETING: replace(ACTIVE, paused_until=NOW + DAY)}), marketing(),
+        NOW, SkipReason.PAUSED, id="marketing during a pause",
+    ),
+    pytest.param(
         stopped(stop_confirmed_at=NOW - 9 * MINUTE), STOP_CONFIRMATION, NOW, SkipReason.WITHDRAWN,
         id="nothing after the STOP confirmation",
     ),
@@ -507,3 +511,18 @@ def test_marketing_on_a_special_consent_also_needs_the_marketing_consent() -> No
     )
     assert decide(both, health_offer, POLICY, NOW) == SEND
     assert decide(withdrawn_marketing, health_offer, POLICY, NOW).reason is SkipReason.WITHDRAWN
+
+
+def test_a_paused_subscriber_gets_no_marketing_until_the_pause_ends() -> None:
+    paused = replace(ACTIVE, paused_until=NOW + 7 * DAY)
+    person = subscriber(consents={MARKETING: paused})
+    assert decide(person, marketing(), POLICY, NOW).reason is SkipReason.PAUSED
+    after_pause = marketing(MessageFormat.TEMPLATE)
+    assert decide(person, after_pause, POLICY, NOW + 8 * DAY) == SEND
+    assert decide(person, SERVICE_REPLY, POLICY, NOW) == SEND
+
+
+def test_a_subscriber_who_chose_fewer_messages_gets_fewer() -> None:
+    person = subscriber(consents={MARKETING: replace(ACTIVE, max_per_period=1)},
+                        marketing_sent=(NOW - 2 * DAY,))
+    assert decide(person, marketing(), POLICY, NOW).reason is SkipReason.FREQUENCY_CAP

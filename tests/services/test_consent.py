@@ -168,3 +168,29 @@ def test_concurrent_appends_keep_the_chain_gapless_and_intact(ctx: Context) -> N
     with ctx.db.read() as session:
         seqs = session.scalars(select(ConsentEvent.seq).order_by(ConsentEvent.seq)).all()
     assert list(seqs) == list(range(1, 17))
+
+
+def test_a_pause_is_a_ledger_event_with_its_end_and_the_chain_holds(
+    ctx: Context, contact: ContactView, text_version: PublishedText, clock: ManualClock
+) -> None:
+    record_consent(ctx, _record(contact, ConsentEventKind.GRANTED,
+                                consent_text_id=text_version.id))
+    until = clock.now() + timedelta(weeks=2)
+    paused = record_consent(ctx, _record(contact, ConsentEventKind.PAUSED,
+                                         source=ConsentSource.WEB_FORM, until=until))
+    assert paused.state.status is ConsentStatus.ACTIVE
+    assert paused.state.paused_until == until
+    with ctx.db.read() as session:
+        row = session.scalars(select(ConsentEvent).order_by(ConsentEvent.seq.desc())).first()
+    assert row is not None
+    assert row.terms == f'{{"until": "{until.isoformat()}"}}'
+    assert verify_ledger(ctx).intact
+
+
+def test_a_pause_without_an_end_is_refused(
+    ctx: Context, contact: ContactView, text_version: PublishedText
+) -> None:
+    record_consent(ctx, _record(contact, ConsentEventKind.GRANTED,
+                                consent_text_id=text_version.id))
+    with pytest.raises(ConsentConflict, match="until when"):
+        record_consent(ctx, _record(contact, ConsentEventKind.PAUSED))

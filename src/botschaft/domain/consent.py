@@ -7,7 +7,7 @@ in order. ``check_transition`` says which new fact the current state admits.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -24,6 +24,9 @@ class ConsentEventKind(StrEnum):
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
     IMPORTED = "imported"
+    # The person's own choices on the preference page, while subscribed:
+    PAUSED = "paused"  # no marketing until ``until`` (a pause ending now resumes at once)
+    LIMITED = "limited"  # at most ``per_period`` marketing messages per cap period
 
 
 class ConsentSource(StrEnum):
@@ -49,6 +52,8 @@ class ConsentStatus(StrEnum):
 class ConsentFact:
     kind: ConsentEventKind
     occurred_at: datetime
+    until: datetime | None = None  # PAUSED
+    per_period: int | None = None  # LIMITED
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,11 @@ class ConsentState:
     # The person withdrew and has not agreed since (a request alone is no agreement): no
     # import may subscribe them, whatever became of later requests.
     objected: bool = False
+    paused_until: datetime | None = None
+    max_per_period: int | None = None
+
+    def paused_at(self, now: datetime) -> bool:
+        return self.paused_until is not None and now < self.paused_until
 
     @property
     def allows_marketing(self) -> bool:
@@ -78,7 +88,9 @@ _ADMITS: dict[ConsentStatus, frozenset[ConsentEventKind]] = {
         {ConsentEventKind.REQUESTED, ConsentEventKind.CONFIRMED, ConsentEventKind.GRANTED,
          ConsentEventKind.WITHDRAWN, ConsentEventKind.EXPIRED}
     ),
-    ConsentStatus.ACTIVE: frozenset({ConsentEventKind.WITHDRAWN}),
+    ConsentStatus.ACTIVE: frozenset(
+        {ConsentEventKind.WITHDRAWN, ConsentEventKind.PAUSED, ConsentEventKind.LIMITED}
+    ),
     # Only the person's own new agreement ends a withdrawal; an import never does.
     ConsentStatus.WITHDRAWN: frozenset(
         {ConsentEventKind.REQUESTED, ConsentEventKind.GRANTED, ConsentEventKind.WITHDRAWN}
@@ -131,6 +143,10 @@ def _apply(state: ConsentState, fact: ConsentFact, expiry: timedelta) -> Consent
             return ConsentState(ConsentStatus.WITHDRAWN, at, objected=True)
         case ConsentEventKind.EXPIRED:
             return ConsentState(ConsentStatus.EXPIRED, at, objected=state.objected)
+        case ConsentEventKind.PAUSED:
+            return replace(state, paused_until=fact.until or at)
+        case ConsentEventKind.LIMITED:
+            return replace(state, max_per_period=fact.per_period)
 
 
 def _settle(state: ConsentState, now: datetime) -> ConsentState:
@@ -147,6 +163,8 @@ def _conflict_message(status: ConsentStatus, kind: ConsentEventKind) -> str:
     reasons = {
         ConsentEventKind.CONFIRMED: "there is no open double opt-in request to confirm",
         ConsentEventKind.EXPIRED: "there is no open double opt-in request to expire",
+        ConsentEventKind.PAUSED: "only an active subscription can be paused",
+        ConsentEventKind.LIMITED: "only an active subscription can be limited",
         ConsentEventKind.IMPORTED: (
             "the person withdrew; only their own new agreement can subscribe them again"
             if status is ConsentStatus.WITHDRAWN

@@ -36,6 +36,7 @@ class SkipReason(StrEnum):
     QUIET_HOURS = "quiet_hours"
     WINDOW_CLOSED = "window_closed"
     SUPPRESSED = "suppressed"
+    PAUSED = "paused"  # the person paused marketing on the preference page
     UNREACHABLE = "unreachable"
     ERASED = "erased"
 
@@ -208,11 +209,15 @@ def _marketing_limits(
 ) -> Skip | None:
     if m.kind is not MessageKind.MARKETING:
         return None
+    consent = r.consent(m.purpose)
+    if consent.paused_at(now):
+        return Skip(SkipReason.PAUSED, "the person paused marketing messages for now")
     if p.in_quiet_hours(now.astimezone(r.time_zone).time()):
         return Skip(SkipReason.QUIET_HOURS, "it is night-time where the person lives")
     since = now - p.cap_period
     recent = sum(1 for sent in r.marketing_sent if since < sent <= now)
-    if recent >= p.marketing_cap:
+    cap = min(p.marketing_cap, consent.max_per_period or p.marketing_cap)
+    if recent >= cap:
         return Skip(
             SkipReason.FREQUENCY_CAP,
             f"{recent} marketing messages in the last {p.cap_period.days} days already",

@@ -40,6 +40,7 @@ class LedgerContent:
     provider_message_id: str | None
     note: str | None
     personal_digest: str
+    terms: str | None = None  # JSON of a preference's terms (pause until, messages per period)
 
 
 @dataclass(frozen=True)
@@ -74,22 +75,26 @@ def personal_digest(salt: str, personal: PersonalData) -> str:
 
 def row_hash(seq: int, prev_hash: str, content: LedgerContent) -> str:
     """SHA-256 over the canonical JSON of the row's place, predecessor and content."""
+    fields: dict[str, object] = {
+        "seq": seq,
+        "prev": prev_hash,
+        "contact": content.contact_id,
+        "channel": content.channel,
+        "purpose": content.purpose,
+        "kind": content.kind,
+        "source": content.source,
+        "at": _canonical_time(content.occurred_at),
+        "text_id": content.consent_text_id,
+        "text_hash": content.text_hash,
+        "provider_id": content.provider_message_id,
+        "note": content.note,
+        "personal": content.personal_digest,
+    }
+    if content.terms is not None:
+        # Only rows with terms hash them, so rows written before terms existed still verify.
+        fields["terms"] = content.terms
     payload = json.dumps(
-        {
-            "seq": seq,
-            "prev": prev_hash,
-            "contact": content.contact_id,
-            "channel": content.channel,
-            "purpose": content.purpose,
-            "kind": content.kind,
-            "source": content.source,
-            "at": _canonical_time(content.occurred_at),
-            "text_id": content.consent_text_id,
-            "text_hash": content.text_hash,
-            "provider_id": content.provider_message_id,
-            "note": content.note,
-            "personal": content.personal_digest,
-        },
+        fields,
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),

@@ -49,6 +49,8 @@ class ConsentRecord:
     evidence: str | None = None  # e.g. the confirming message as the person wrote it
     note: str | None = None
     occurred_at: datetime | None = None  # for imports: when the consent was given
+    until: datetime | None = None  # PAUSED: no marketing before this time
+    per_period: int | None = None  # LIMITED: marketing messages per cap period
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ def record_in(session: Session, ctx: Context, record: ConsentRecord) -> Recorded
     rows = ledger.subject_events(session, contact.id, record.channel.value, record.purpose)
     state = derive_state(ledger.facts_of(rows), now, expiry)
     check_transition(state, record.kind)
+    _check_terms(record)
     text_id, text_hash = _text_for(session, record, rows)
     row = ledger.append(
         session,
@@ -93,6 +96,8 @@ def record_in(session: Session, ctx: Context, record: ConsentRecord) -> Recorded
             text_hash=text_hash,
             provider_message_id=record.provider_message_id,
             note=record.note,
+            until=record.until,
+            per_period=record.per_period,
         ),
     )
     new_state = derive_state(ledger.facts_of([*rows, row]), now, expiry)
@@ -134,6 +139,15 @@ def expire_overdue_requests(ctx: Context) -> int:
                 ),
             )
         return len(overdue)
+
+
+def _check_terms(record: ConsentRecord) -> None:
+    if record.kind is ConsentEventKind.PAUSED and record.until is None:
+        raise ConsentConflict("A pause must say until when.")
+    if record.kind is ConsentEventKind.LIMITED and (
+        record.per_period is None or record.per_period < 1
+    ):
+        raise ConsentConflict("A limit must allow at least one message per period.")
 
 
 def _identity(contact: Contact, channel: ChannelKind) -> ChannelIdentity:

@@ -58,6 +58,7 @@ class ProofEvent:
     evidence: str | None
     provider_message_id: str | None
     note: str | None
+    terms: str | None
     text: ShownText | None
     row_intact: bool
 
@@ -123,6 +124,7 @@ def _proof_event(row: ConsentEvent, text: ConsentText | None) -> ProofEvent:
         evidence=row.evidence,
         provider_message_id=row.provider_message_id,
         note=row.note,
+        terms=row.terms,
         text=_shown(text, row.text_hash) if text is not None else None,
         row_intact=intact,
     )

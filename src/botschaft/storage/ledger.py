@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
@@ -35,6 +36,17 @@ class NewEntry:
     text_hash: str | None = None
     provider_message_id: str | None = None
     note: str | None = None
+    until: datetime | None = None
+    per_period: int | None = None
+
+    def terms(self) -> str | None:
+        """The entry's terms as canonical JSON, or None when it has none."""
+        terms: dict[str, object] = {}
+        if self.until is not None:
+            terms["until"] = self.until.astimezone(UTC).isoformat()
+        if self.per_period is not None:
+            terms["per_period"] = self.per_period
+        return json.dumps(terms, sort_keys=True) if terms else None
 
 
 def append(session: Session, entry: NewEntry) -> ConsentEvent:
@@ -59,6 +71,7 @@ def append(session: Session, entry: NewEntry) -> ConsentEvent:
         provider_message_id=entry.provider_message_id,
         note=entry.note,
         personal_digest=personal_digest(salt, entry.personal),
+        terms=entry.terms(),
     )
     seq = head.seq + 1
     digest = row_hash(seq, head.hash, content)
@@ -74,6 +87,7 @@ def append(session: Session, entry: NewEntry) -> ConsentEvent:
         text_hash=content.text_hash,
         provider_message_id=content.provider_message_id,
         note=content.note,
+        terms=content.terms,
         address=entry.personal.address,
         ip=entry.personal.ip,
         user_agent=entry.personal.user_agent,
@@ -104,7 +118,18 @@ def subject_events(
 
 
 def facts_of(rows: Sequence[ConsentEvent]) -> list[ConsentFact]:
-    return [ConsentFact(ConsentEventKind(r.kind), r.occurred_at) for r in rows]
+    return [_fact(r) for r in rows]
+
+
+def _fact(row: ConsentEvent) -> ConsentFact:
+    terms = json.loads(row.terms) if row.terms else {}
+    until = terms.get("until")
+    return ConsentFact(
+        ConsentEventKind(row.kind),
+        row.occurred_at,
+        until=datetime.fromisoformat(until) if until else None,
+        per_period=terms.get("per_period"),
+    )
 
 
 def contact_events(session: Session, contact_id: int) -> Sequence[ConsentEvent]:
@@ -169,6 +194,7 @@ def as_ledger_row(row: ConsentEvent) -> LedgerRow:
         provider_message_id=row.provider_message_id,
         note=row.note,
         personal_digest=row.personal_digest,
+        terms=row.terms,
     )
     personal = (
         PersonalData(row.address, row.ip, row.user_agent, row.evidence)

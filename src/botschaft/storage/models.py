@@ -97,6 +97,7 @@ class ConsentEvent(Base):
     text_hash: Mapped[str | None] = mapped_column(String(64))
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+    terms: Mapped[str | None] = mapped_column(Text)  # JSON: pause until, per period
     # Personal data, covered by the chain through the salted ``personal_digest``.
     address: Mapped[str | None] = mapped_column(String(200))
     ip: Mapped[str | None] = mapped_column(String(64))
