@@ -30,4 +30,5 @@ async def sandbox_page(request: Request, lang: str | None = None) -> HTMLRespons
 
 @router.get("/static/{name}", include_in_schema=False)
 async def sandbox_asset(name: str) -> Response:
+    """The phone page's style sheet and script."""
     return asset_response("sandbox", name)

@@ -78,6 +78,8 @@ templates = Environment(
 
 
 class MessageRejected(BotschaftError):
+    """A visitor's message that cannot be taken: empty, or longer than a messenger allows."""
+
     code = "message_invalid"
     status = 422
 
@@ -106,6 +108,7 @@ def asset_response(folder: str, name: str) -> Response:
     )
 
 
+@cache
 def asset_url(folder: str, name: str) -> str:
     """The address of a static file, with its content hash so browsers never keep old ones."""
     digest = hashlib.sha256(_read(_STATIC / folder / name)).hexdigest()[:12]
@@ -176,6 +179,7 @@ async def widget_script(request: Request) -> Response:
 
 @router.get("/static/{name}", include_in_schema=False)
 async def webchat_asset(name: str) -> Response:
+    """The chat window's style sheet and script."""
     return asset_response("webchat", name)
 
 
