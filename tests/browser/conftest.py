@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from web_app import running_app
+from web_app import RunningApp, running_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -40,8 +40,12 @@ def chromium() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(chromium: object) -> Iterator[object]:
-    """A fresh page; console errors (a script failing, a blocked request) fail the test."""
+def page(chromium: object, running_app: RunningApp) -> Iterator[object]:
+    """A fresh page; console errors (a script failing, a blocked request) fail the test.
+
+    It needs the app so that it closes first: the app's server waits for open event streams
+    before it stops, and the page holds one.
+    """
     context = chromium.new_context(  # type: ignore[attr-defined]
         viewport={"width": 1280, "height": 860}, device_scale_factor=1, locale="de-DE",
     )
