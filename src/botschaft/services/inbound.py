@@ -20,7 +20,6 @@ from botschaft.channels.codec import load_event
 from botschaft.channels.events import (
     DeliveryStatus,
     Event,
-    InboundKind,
     InboundMessage,
     PreferenceChange,
     PreferenceValue,
@@ -32,9 +31,8 @@ from botschaft.channels.telegram import TelegramChannel, callback_query_id
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.consent import MARKETING, ConsentSource
 from botschaft.domain.errors import BotschaftError
-from botschaft.domain.gate import MessageKind, Outbound
-from botschaft.domain.keywords import KeywordFamily
-from botschaft.i18n import pick_language, translate
+from botschaft.domain.gate import Outbound
+from botschaft.services.chat_consent import Reply, chat_replies
 from botschaft.services.consent import withdraw_in
 from botschaft.services.contacts import add_identity, normalise_address
 from botschaft.services.context import Context
@@ -45,15 +43,6 @@ from botschaft.services.status_errors import unreachability_of
 from botschaft.storage.models import ChannelIdentity, Contact, InboundEvent, Message
 
 log = logging.getLogger(__name__)
-
-
-
-@dataclass(frozen=True)
-class Reply:
-    contact_id: int
-    channel: ChannelKind
-    text: str
-    kind: MessageKind
 
 
 @dataclass
@@ -127,7 +116,8 @@ async def _send_replies(
         try:
             await send_message(
                 ctx, channels, contact_id=reply.contact_id, channel=reply.channel,
-                content=OutboundMessage(to="", text=reply.text), intent=Outbound(reply.kind),
+                content=OutboundMessage(to="", text=reply.text),
+                intent=Outbound(reply.kind, reply.purpose),
             )
         except BotschaftError:
             log.exception("reply not sent", extra={"event_id": event_id})
@@ -177,33 +167,9 @@ def _inbound_message(session: Session, ctx: Context, event: InboundMessage) -> H
         )
     )
     session.flush()
-    handled = _keyword(session, ctx, contact, event)
-    handled.callback_to_answer = callback_query_id(event)
-    return handled
-
-
-def _keyword(session: Session, ctx: Context, contact: Contact, event: InboundMessage) -> Handled:
-    if event.kind is not InboundKind.TEXT or not event.text:
-        return Handled()
-    family = ctx.settings.keywords.keyword_set().match(event.text)
-    language = pick_language(contact.language, ctx.settings.default_language)
-    sender = ctx.settings.business.name
-    if family is KeywordFamily.OPT_OUT:
-        withdraw_in(
-            session, ctx, contact.id, event.channel, ConsentSource.KEYWORD,
-            evidence=event.text, provider_message_id=event.provider_message_id,
-        )
-        text = translate(language, "chat.stop_confirmation", sender=sender)
-        return Handled([Reply(contact.id, event.channel, text, MessageKind.STOP_CONFIRMATION)])
-    if family is KeywordFamily.HELP:
-        privacy = ctx.settings.business.privacy_policy_url
-        text = (
-            translate(language, "chat.help", sender=sender, privacy_url=privacy)
-            if privacy
-            else translate(language, "chat.help_no_privacy_url", sender=sender)
-        )
-        return Handled([Reply(contact.id, event.channel, text, MessageKind.SERVICE)])
-    return Handled()
+    # Keywords and sign-up codes are the person's own word about consent; the journeys
+    # live in chat_consent. Any other message opens the service window and nothing more.
+    return Handled(chat_replies(session, ctx, contact, event), callback_query_id(event))
 
 
 def _find_or_create(
