@@ -38,8 +38,9 @@ def free_port() -> int:
 
 
 def serve_in_thread(app: object, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    # Open event streams would hold a graceful shutdown forever; one second is plenty.
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",  # type: ignore[arg-type]
-                            lifespan="on")
+                            lifespan="on", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()

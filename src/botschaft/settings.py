@@ -174,6 +174,11 @@ class Settings(BaseSettings):
     embedded_worker: bool = Field(
         True, description="Run the dispatcher and scheduler inside `serve`."
     )
+    sandbox_enabled: bool = Field(
+        True,
+        description="Serve the sandbox phone (/sandbox) and its API; switch it off on a"
+        " server the public can reach.",
+    )
     log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
     secret_key: SecretStr | None = Field(
         None,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import httpx
+import pytest
+
 from botschaft.services.evidence import consent_proof
 from web_app import RunningApp, wait_for
 
@@ -76,3 +79,47 @@ def test_an_invalid_phone_number_is_refused_quoting_it(running_app: RunningApp) 
         answer = client.post("/sandbox/api/messages", json={"number": "12", "text": "hi"})
     assert answer.status_code == 422
     assert "'12'" in answer.json()["error"]["message"]
+
+
+def test_a_switched_off_sandbox_answers_404(ctx, settings, clock) -> None:  # type: ignore[no-untyped-def]
+    from botschaft.web.app import create_app
+    from web_app import free_port, serve_in_thread
+
+    app = create_app(settings.model_copy(update={"embedded_worker": False,
+                                                 "sandbox_enabled": False}), clock=clock)
+    port = free_port()
+    server, thread = serve_in_thread(app, port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            page = client.get("/sandbox")
+            api = client.post("/sandbox/api/messages", json={"number": "+4915123456789",
+                                                             "text": "hi"})
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert (page.status_code, api.status_code) == (404, 404)
+
+
+def test_a_message_with_more_buttons_than_the_channel_shows_is_refused(
+    running_app: RunningApp,
+) -> None:
+    import asyncio
+
+    from botschaft.channels.messages import Button, OutboundMessage
+    from botschaft.channels.registry import Channels
+    from botschaft.domain.channels import ChannelKind
+    from botschaft.domain.gate import MessageKind, Outbound
+    from botschaft.services.outbound import UnsupportedContent, send_message
+
+    with running_app.client() as client:
+        client.post("/sandbox/api/messages", json={"number": "+4915123456789", "text": "Hi"})
+        conversation = wait_for(lambda: _conversation(running_app))
+    ctx = running_app.ctx
+    buttons = tuple(Button(str(n), f"Option {n}") for n in range(4))
+    with pytest.raises(UnsupportedContent, match="at most 3 buttons"):
+        asyncio.run(send_message(
+            ctx, Channels.from_settings(ctx.settings), contact_id=conversation["contact_id"],
+            channel=ChannelKind.SANDBOX, content=OutboundMessage(to="", text="?",
+                                                                 buttons=buttons),
+            intent=Outbound(MessageKind.SERVICE),
+        ))

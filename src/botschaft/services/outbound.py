@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from botschaft.channels.base import Capabilities
 from botschaft.channels.messages import OutboundMessage
 from botschaft.channels.outcomes import (
     RecipientUnreachable,
@@ -24,7 +25,7 @@ from botschaft.channels.outcomes import (
 from botschaft.channels.registry import Channels
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.consent import MARKETING, ConsentSource
-from botschaft.domain.errors import NotFound
+from botschaft.domain.errors import BotschaftError, NotFound
 from botschaft.domain.gate import (
     MessageFormat,
     MessageKind,
@@ -66,6 +67,7 @@ async def send_message(
     provider's id, or ``failed`` with the provider's code and text.
     """
     adapter = channels.get(channel)
+    check_content(adapter.capabilities, channel, content)
     prepared = await asyncio.to_thread(
         lambda: _prepare(ctx, contact_id, channel, content=content, intent=intent,
                          author=author)
@@ -109,6 +111,30 @@ def _finish(ctx: Context, message_id: int, outcome: SendOutcome) -> MessageView:
         row = session.get_one(Message, message_id)
         _record_outcome(session, ctx, row, outcome)
         return view_of(row)
+
+
+class UnsupportedContent(BotschaftError):
+    code = "content_unsupported"
+    status = 422
+
+
+def check_content(capabilities: Capabilities, channel: ChannelKind, content: OutboundMessage
+                  ) -> None:
+    """Refuse, before anything is stored, what the channel cannot carry."""
+    if content.text is not None and len(content.text) > capabilities.max_text_length:
+        raise UnsupportedContent(
+            f"{channel.value} takes at most {capabilities.max_text_length} characters"
+            f" per message; this one has {len(content.text)}."
+        )
+    if len(content.buttons) > capabilities.max_buttons:
+        raise UnsupportedContent(
+            f"{channel.value} shows at most {capabilities.max_buttons} buttons;"
+            f" this message has {len(content.buttons)}."
+        )
+    if content.template is not None and not capabilities.templates:
+        raise UnsupportedContent(f"{channel.value} has no message templates.")
+    if content.media is not None and content.media.kind not in capabilities.media_kinds:
+        raise UnsupportedContent(f"{channel.value} cannot send {content.media.kind} files.")
 
 
 def _identity(

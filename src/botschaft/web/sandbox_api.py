@@ -9,14 +9,14 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from botschaft.channels.events import InboundKind, InboundMessage
 from botschaft.domain.channels import ChannelKind
-from botschaft.domain.errors import BotschaftError
+from botschaft.domain.errors import BotschaftError, NotFound
 from botschaft.domain.phone import normalise_phone
 from botschaft.services import inbox
 from botschaft.services.intake import store_events
@@ -24,9 +24,17 @@ from botschaft.web.api.conversations import MessageOut
 from botschaft.web.api.deps import Ctx
 from botschaft.web.live import stream_messages
 
-router = APIRouter(prefix="/sandbox/api", tags=["sandbox"])
-
 ACCOUNT = "sandbox"
+
+
+def sandbox_switched_on(request: Request) -> None:
+    """Every sandbox route answers 404 when ``BOTSCHAFT_SANDBOX_ENABLED`` is false."""
+    if not request.app.state.settings.sandbox_enabled:
+        raise NotFound("The sandbox is switched off on this server.")
+
+
+router = APIRouter(prefix="/sandbox/api", tags=["sandbox"],
+                   dependencies=[Depends(sandbox_switched_on)])
 
 
 class PhoneMessageIn(BaseModel):
@@ -76,9 +84,11 @@ async def phone_reads(
     )
     if conversation is None:
         return []
-    return await run_in_threadpool(
+    messages = await run_in_threadpool(
         lambda: inbox.list_messages(ctx, conversation, after_id=after_id)
     )
+    # A skipped message never reached the phone, so the phone does not show it.
+    return [message for message in messages if message.status != "skipped"]
 
 
 @router.get("/stream")

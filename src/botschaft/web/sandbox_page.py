@@ -6,12 +6,14 @@ The page only draws; everything it does goes through the sandbox phone's JSON AP
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from botschaft.web.sandbox_api import sandbox_switched_on
 from botschaft.web.webchat import PAGE_POLICY, asset_response, page_language, render
 
-router = APIRouter(prefix="/sandbox", tags=["sandbox"])
+router = APIRouter(prefix="/sandbox", tags=["sandbox"],
+                   dependencies=[Depends(sandbox_switched_on)])
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
