@@ -19,31 +19,9 @@ from botschaft.web.api.deps import ChannelSet, Ctx, Holder
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
 
-class ConversationOut(BaseModel):
-    id: int
-    contact_id: int
-    contact_name: str | None
-    channel: str
-    address: str | None
-    status: str
-    last_message_at: datetime
-
-
-class MessageOut(BaseModel):
-    id: int
-    conversation_id: int
-    channel: str
-    direction: str
-    author: str
-    content_type: str
-    text: str | None
-    payload: dict[str, object] | None
-    status: str
-    skip_reason: str | None
-    error_code: str | None
-    error_detail: str | None
-    created_at: datetime
-    status_at: datetime | None
+# The services' frozen views are the API's answer shapes; FastAPI documents them as they are.
+ConversationOut = inbox.ConversationView
+MessageOut = inbox.MessageView
 
 
 class ReplyIn(BaseModel):
