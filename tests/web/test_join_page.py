@@ -90,8 +90,10 @@ def test_the_embedded_view_may_be_framed_by_any_website(app: RunningApp) -> None
     assert 'action="/join/angebote?embed=1"' in page.text
 
 
-def test_an_unknown_page_is_not_found(app: RunningApp) -> None:
-    assert Visitor(app.base_url).open("gibt-es-nicht").status_code == 404
+def test_an_unknown_page_is_a_page_that_says_so(app: RunningApp) -> None:
+    answer = Visitor(app.base_url).open("gibt-es-nicht")
+    assert answer.status_code == 404
+    assert "Diese Anmeldeseite gibt es nicht" in answer.text
 
 
 def test_an_invalid_number_shows_the_form_again_with_the_reason(app: RunningApp) -> None:

@@ -192,3 +192,17 @@ def test_messenger_get_started_with_the_pages_ref_subscribes(
 
     assert "Deine Anmeldung ist bestätigt" in (_sent_after(messenger, 1)[0].text or "")
     assert _story(messenger) == [("requested", "qr"), ("confirmed", "qr")]
+
+
+def test_a_number_whatsapp_cannot_reach_is_told_on_the_page_and_subscribes_nobody(
+    app: Botschaft, whatsapp: WhatsAppPerson, fake_whatsapp: FakeWhatsApp, texts: None
+) -> None:
+    create_page(app.api, channels=["whatsapp"])
+    fake_whatsapp.fail_next(whatsapp.address, 131026)
+
+    answer = Visitor(app.base_url).submit("angebote", number=whatsapp.address)
+
+    assert answer.status_code == 502
+    assert "Die Nachricht konnte nicht zugestellt werden" in answer.text
+    assert fake_whatsapp.sent == []
+    assert _status(whatsapp) is ConsentStatus.PENDING  # recorded; it expires unanswered

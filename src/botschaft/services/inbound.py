@@ -2,8 +2,9 @@
 
 Each event is handled in its own transaction, in arrival order. An event whose handling
 fails is kept with state ``failed`` and its error (the dead-letter place) and never blocks
-the ones behind it. Replies the handling calls for (a STOP confirmation, a HELP answer) are
-sent through the outbound gate after the event's transaction committed.
+the ones behind it. What a message says about consent (STOP, START, a sign-up code, HELP) is
+``chat_consent``'s; the replies it calls for (a STOP confirmation, a welcome, a HELP answer)
+are sent through the outbound gate after the event's transaction committed.
 """
 
 from __future__ import annotations

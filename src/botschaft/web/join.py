@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from botschaft.domain.channels import ChannelKind
-from botschaft.domain.errors import BotschaftError, InvalidPhoneNumber
+from botschaft.domain.errors import BotschaftError, InvalidPhoneNumber, NotFound
 from botschaft.domain.signup import (
     AgreementMissing,
     InvalidFormToken,
@@ -52,6 +52,16 @@ _PAGE_POLICY = _POLICY + "; frame-ancestors 'self'"
 _EMBED_POLICY = _POLICY + "; frame-ancestors *"
 
 
+class QrUnavailable(BotschaftError):
+    code = "qr_unavailable"
+    status = 404
+
+
+class FormTooLarge(BotschaftError):
+    code = "form_too_large"
+    status = 413
+
+
 @router.get("/static/{name}", include_in_schema=False)
 async def join_asset(name: str) -> Response:
     """The sign-up pages' style sheet."""
@@ -63,8 +73,9 @@ async def join_page(
     request: Request, slug: str, lang: str | None = None, embed: bool = False
 ) -> HTMLResponse:
     """The consent text in full, then the form: an unticked box, a number or another way."""
-    ctx = request.app.state.ctx
-    page = await run_in_threadpool(get_page, ctx, slug)
+    page = await _page_or_none(request, slug)
+    if page is None:
+        return _missing(request, lang)
     language = _language(request, page, lang)
     return await _form(request, page, language, embed=embed)
 
@@ -73,7 +84,9 @@ async def join_page(
 async def join_submit(request: Request, slug: str, embed: bool = False) -> HTMLResponse:
     """Agree: by number (we send the double opt-in message) or by opening the chat oneself."""
     ctx = request.app.state.ctx
-    page = await run_in_threadpool(get_page, ctx, slug)
+    page = await _page_or_none(request, slug)
+    if page is None:
+        return _missing(request, None)
     form = await _read_form(request)
     token = form.get("form_token", "")
     language = _token_language(page, token) or _language(request, page, form.get("lang"))
@@ -121,9 +134,21 @@ async def _qr(request: Request, slug: str, code: str, channel: ChannelKind, kind
     return qr_response(link.url, kind)
 
 
-class QrUnavailable(BotschaftError):
-    code = "qr_unavailable"
-    status = 404
+async def _page_or_none(request: Request, slug: str) -> SignupPageView | None:
+    try:
+        return await run_in_threadpool(get_page, request.app.state.ctx, slug)
+    except NotFound:
+        return None
+
+
+def _missing(request: Request, lang: str | None) -> HTMLResponse:
+    """A page for people, not JSON: the link they followed leads nowhere (any more)."""
+    settings = request.app.state.ctx.settings
+    header = request.headers.get("accept-language", "")
+    offered = (part.split(";")[0].strip() for part in header.split(","))
+    language = pick_language(lang, *offered, settings.default_language)
+    html = render("join/missing.html", language, business=settings.business.name)
+    return _html(html, language, embed=False, status=404)
 
 
 async def _form(
@@ -207,11 +232,6 @@ async def _read_form(request: Request) -> dict[str, str]:
     parsed = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     # The last value wins where a field repeats; each is one line of at most 200 characters.
     return {key: values[-1][:200] for key, values in parsed.items() if values}
-
-
-class FormTooLarge(BotschaftError):
-    code = "form_too_large"
-    status = 413
 
 
 def _language(request: Request, page: SignupPageView, chosen: str | None) -> str:
