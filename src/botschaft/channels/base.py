@@ -31,6 +31,14 @@ class MalformedWebhook(BotschaftError):
     status = 400
 
 
+class MediaUnavailable(BotschaftError):
+    """An attachment could not be downloaded: expired, unknown, refused, too large, or the
+    network failed."""
+
+    code = "media_unavailable"
+    status = 502
+
+
 @dataclass(frozen=True)
 class Capabilities:
     service_window: timedelta | None  # None: the provider has no window

@@ -7,7 +7,6 @@ Source: developers.facebook.com/docs/messenger-platform/reference/send-api
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -17,14 +16,15 @@ import aiohttp
 from pydantic import SecretStr
 
 from botschaft.channels import meta
-from botschaft.channels.base import Capabilities
+from botschaft.channels.base import Capabilities, MediaUnavailable
 from botschaft.channels.events import Event, MediaRef
+from botschaft.channels.json_body import json_object
 from botschaft.channels.messages import Media, MessageTag, OutboundMessage
 from botschaft.channels.messenger_errors import outcome_for_error
 from botschaft.channels.messenger_webhook import parse_webhook
 from botschaft.channels.outcomes import PermanentFailure, SendOutcome, Sent, TransientFailure
 from botschaft.domain.channels import ChannelKind
-from botschaft.domain.errors import BotschaftError, ConfigError
+from botschaft.domain.errors import ConfigError
 from botschaft.settings import MessengerSettings
 
 __all__ = [
@@ -52,21 +52,10 @@ CAPABILITIES = Capabilities(
 _ATTACHMENT_TYPES = {"image": "image", "audio": "audio", "video": "video", "document": "file"}
 _TAGS = {MessageTag.HUMAN_AGENT: "HUMAN_AGENT"}
 
-# One pool per adapter: the dispatcher sends many small requests to one host, so kept-alive
-# connections save a TLS handshake each; the limit bounds sockets under load.
-_CONNECTION_LIMIT = 100
-_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
 # Attachments may be large videos on a slow CDN.
 _MEDIA_TIMEOUT = aiohttp.ClientTimeout(total=120, connect=10)
 # Messenger's own attachment limit; anything bigger is not an attachment we were sent.
 _MAX_MEDIA_BYTES = 25 * 1024 * 1024
-
-
-class MediaUnavailable(BotschaftError):
-    """An attachment could not be downloaded (expired URL, refused, too large or network)."""
-
-    code = "media_unavailable"
-    status = 502
 
 
 class _Unrenderable(Exception):
@@ -91,7 +80,7 @@ class MessengerChannel:
         page = settings.page_id or "me"
         base = settings.api_base.rstrip("/")
         self._messages_url = f"{base}/{settings.api_version}/{page}/messages"
-        self._session: aiohttp.ClientSession | None = None
+        self._http = meta.graph_session()
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         """Raise ``WebhookRejected``/``WebhookForbidden`` unless Meta signed these exact bytes."""
@@ -111,7 +100,7 @@ class MessengerChannel:
             body = render_message(message)
         except _Unrenderable as exc:
             return PermanentFailure("unrenderable", str(exc))
-        session = self._open_session()
+        session = self._http.open()
         try:
             async with session.post(
                 self._messages_url, params={"access_token": self._page_token}, json=body
@@ -136,7 +125,7 @@ class MessengerChannel:
         """
         if not media.url:
             raise MediaUnavailable(f"Messenger attachment {media.provider_media_id} has no URL.")
-        session = self._open_session()
+        session = self._http.open()
         try:
             async with session.get(media.url, timeout=_MEDIA_TIMEOUT) as response:
                 if not response.ok:
@@ -156,17 +145,7 @@ class MessengerChannel:
 
     async def close(self) -> None:
         """Close the HTTP session and its kept-alive connections."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _open_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=_CONNECTION_LIMIT),
-                timeout=_TIMEOUT,
-            )
-        return self._session
+        await self._http.close()
 
     def _redact(self, text: str) -> str:
         # The token rides in the query string, and some client errors quote the URL.
@@ -175,9 +154,9 @@ class MessengerChannel:
 
 def outcome_for_answer(status: int, body: bytes) -> SendOutcome:
     """The outcome of the Send API's answer, keyed on the Graph error it names."""
-    answer = _json_object(body)
-    error = answer.get("error") if answer else None
-    if isinstance(error, dict):
+    answer = json_object(body)
+    error = meta.graph_error(answer)
+    if error is not None:
         return outcome_for_error(status, error)
     if status >= 500:
         return TransientFailure(f"http_{status}", "Messenger answered with a server error.")
@@ -249,14 +228,6 @@ async def _read_capped(response: aiohttp.ClientResponse, media: MediaRef) -> byt
                 f"Messenger attachment {media.provider_media_id} is larger than 25 MB."
             )
     return bytes(data)
-
-
-def _json_object(raw: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _secret(value: SecretStr | None, name: str) -> str:

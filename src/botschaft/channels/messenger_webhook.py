@@ -9,7 +9,6 @@ Source: developers.facebook.com/docs/messenger-platform/reference/webhook-events
 
 from __future__ import annotations
 
-import json
 import mimetypes
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from botschaft.channels.events import (
     PreferenceValue,
     StatusUpdate,
 )
+from botschaft.channels.json_body import load_webhook
 from botschaft.domain.channels import ChannelKind
 
 __all__ = ["MARKETING_CATEGORY", "parse_webhook"]
@@ -66,10 +66,7 @@ def parse_webhook(body: bytes) -> list[Event]:
     Raises ``MalformedWebhook`` if the body is not a ``page`` envelope; never ``KeyError``
     or ``TypeError``.
     """
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        raise MalformedWebhook("The webhook body is not JSON.") from None
+    document = load_webhook(body, "The webhook body is not JSON.")
     root = _object(document, "The webhook body")
     if root.get("object") != "page":
         raise MalformedWebhook(f"The webhook is for {root.get('object')!r}, not 'page'.")

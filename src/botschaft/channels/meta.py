@@ -1,15 +1,25 @@
-"""What WhatsApp and Messenger share as Meta platforms: webhook signature and handshake."""
+"""What WhatsApp and Messenger share as Meta platforms: webhook signature and handshake,
+the Graph API session and its error envelope."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
 
 from botschaft.channels.base import WebhookForbidden, WebhookRejected
+from botschaft.channels.http_session import HttpSession
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 _PREFIX = "sha256="
+
+# One pool per adapter: the dispatcher sends many small requests to the Graph API host, so
+# kept-alive connections save a TLS handshake each; the limit bounds sockets under load.
+_GRAPH_CONNECTIONS = 100
+_GRAPH_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
 
 
 def sign(app_secret: str, body: bytes) -> str:
@@ -45,6 +55,17 @@ def check_handshake(verify_token: str, params: Mapping[str, str]) -> str:
         # The expected token is never logged or echoed.
         raise WebhookForbidden("The verify token does not match.")
     return challenge
+
+
+def graph_session() -> HttpSession:
+    """A lazily opened session for one adapter that talks to the Graph API."""
+    return HttpSession(connections=_GRAPH_CONNECTIONS, timeout=_GRAPH_TIMEOUT)
+
+
+def graph_error(answer: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The Graph API's ``{"error": {...}}`` object of an answer, if the answer has one."""
+    error = answer.get("error") if answer else None
+    return error if isinstance(error, dict) else None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -21,6 +21,7 @@ from botschaft.channels.base import (
     WebhookRejected,
 )
 from botschaft.channels.events import Event, InboundMessage, MediaRef
+from botschaft.channels.http_session import HttpSession
 from botschaft.channels.messages import OutboundMessage
 from botschaft.channels.outcomes import PermanentFailure, SendOutcome, Sent, TransientFailure
 from botschaft.channels.telegram_answers import ApiAnswer, failure_outcome, read_answer
@@ -115,7 +116,7 @@ class TelegramChannel:
         self._method_base = f"{base}/bot{token}/"
         self._file_base = f"{base}/file/bot{token}/"
         self._clock = clock or _SystemClock()
-        self._http: aiohttp.ClientSession | None = None
+        self._http = HttpSession(connections=_CONNECTIONS, timeout=_TIMEOUT)
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         """Raise unless the request carries our webhook secret.
@@ -205,7 +206,7 @@ class TelegramChannel:
         if not isinstance(path, str):
             raise TelegramCallFailed("Telegram named no path for the file.")
         try:
-            async with self._session().get(self._file_base + path) as response:
+            async with self._http.open().get(self._file_base + path) as response:
                 if response.status != 200:
                     raise TelegramCallFailed(f"The file download failed with {response.status}.")
                 content = await response.read()
@@ -216,15 +217,13 @@ class TelegramChannel:
 
     async def close(self) -> None:
         """Close the HTTP session; a later call opens a new one."""
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
+        await self._http.close()
 
     async def _call(
         self, method: str, payload: Mapping[str, object]
     ) -> ApiAnswer | TransientFailure:
         try:
-            async with self._session().post(self._method_base + method, json=payload) as response:
+            async with self._http.open().post(self._method_base + method, json=payload) as response:
                 answer = read_answer(response.status, await response.read())
         except (aiohttp.ClientError, TimeoutError) as exc:
             logger.warning(
@@ -237,14 +236,6 @@ class TelegramChannel:
                 extra={"method": method, "error_code": answer.error_code},
             )
         return answer
-
-    def _session(self) -> aiohttp.ClientSession:
-        # Created on first use so that it belongs to the loop that runs the adapter.
-        if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=_CONNECTIONS), timeout=_TIMEOUT
-            )
-        return self._http
 
     def _describe(self, exc: BaseException) -> str:
         # The token is part of every URL, and aiohttp errors may quote the URL; outcomes

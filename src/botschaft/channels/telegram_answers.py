@@ -8,12 +8,12 @@ rather than being retried forever.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from botschaft.channels.json_body import json_object
 from botschaft.channels.outcomes import (
     PermanentFailure,
     RateLimited,
@@ -39,11 +39,8 @@ class ApiAnswer:
 def read_answer(status: int, body: bytes) -> ApiAnswer:
     """Read Telegram's ``{"ok": …}`` envelope; a body that is not one (a proxy's HTML error
     page, say) becomes a failed answer carrying the HTTP status."""
-    try:
-        envelope = json.loads(body)
-    except ValueError:
-        envelope = None
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("ok"), bool):
+    envelope = json_object(body)
+    if envelope is None or not isinstance(envelope.get("ok"), bool):
         return ApiAnswer(False, None, status, f"HTTP {status} without a Bot API answer")
     if envelope["ok"]:
         return ApiAnswer(True, envelope.get("result"), 0, "")

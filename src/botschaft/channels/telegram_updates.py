@@ -7,7 +7,6 @@ ignored, and a wrong type in a field we read is a ``MalformedWebhook`` rather th
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from botschaft.channels.events import (
     PreferenceChange,
     PreferenceValue,
 )
+from botschaft.channels.json_body import load_webhook
 from botschaft.domain.channels import ChannelKind
 
 TELEGRAM = ChannelKind.TELEGRAM
@@ -67,7 +67,7 @@ def parse_update(body: bytes, account: str, received_at: Callable[[], datetime])
 
     ``received_at`` is asked only for a callback query, which carries no date of its own.
     """
-    update = _Fields(_load(body), "update")
+    update = _Fields(load_webhook(body, "The Telegram update is not valid JSON."), "update")
     update_id = update.integer("update_id")
     if (message := update.maybe_child("message")) is not None:
         return _message(message, account, update_id)
@@ -77,14 +77,6 @@ def parse_update(body: bytes, account: str, received_at: Callable[[], datetime])
         return _my_chat_member(member, account, update_id)
     kind = next((key for key in update.field_names() if key != "update_id"), "nothing")
     return _ignored(f"update with {kind}", update_id)
-
-
-def _load(body: bytes) -> object:
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        # UnicodeDecodeError is a ValueError; absurd nesting exhausts the parser's stack.
-        raise MalformedWebhook("The Telegram update is not valid JSON.") from None
 
 
 def _message(message: _Fields, account: str, update_id: int) -> Event:

@@ -7,7 +7,6 @@ Source: developers.facebook.com/documentation/business-messaging/whatsapp
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -17,14 +16,15 @@ import aiohttp
 from pydantic import SecretStr
 
 from botschaft.channels import meta
-from botschaft.channels.base import Capabilities
+from botschaft.channels.base import Capabilities, MediaUnavailable
 from botschaft.channels.events import Event, MediaRef
+from botschaft.channels.json_body import json_object
 from botschaft.channels.messages import Media, OutboundMessage, Template, TemplateParameter
 from botschaft.channels.outcomes import PermanentFailure, SendOutcome, Sent, TransientFailure
 from botschaft.channels.whatsapp_errors import describe_error, is_known_error, outcome_for_error
 from botschaft.channels.whatsapp_parse import parse_webhook
 from botschaft.domain.channels import ChannelKind
-from botschaft.domain.errors import BotschaftError, ConfigError
+from botschaft.domain.errors import ConfigError
 from botschaft.settings import WhatsAppSettings
 
 __all__ = ["CAPABILITIES", "MediaUnavailable", "WhatsAppChannel", "outcome_for_error"]
@@ -40,19 +40,8 @@ CAPABILITIES = Capabilities(
     media_kinds=frozenset({"image", "audio", "video", "document", "sticker"}),
 )
 
-# One connection pool per adapter: the dispatcher sends many small requests to one host,
-# so kept-alive connections save a TLS handshake each; the limit bounds sockets under load.
-_CONNECTION_LIMIT = 100
-_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
 # Meta takes captions on these kinds only; audio and stickers have none.
 _CAPTIONED = frozenset({"image", "video", "document"})
-
-
-class MediaUnavailable(BotschaftError):
-    """An attachment could not be downloaded from Meta (expired, unknown or network)."""
-
-    code = "media_unavailable"
-    status = 502
 
 
 class _Unrenderable(Exception):
@@ -77,7 +66,7 @@ class WhatsAppChannel:
             raise ConfigError("BOTSCHAFT_WHATSAPP__PHONE_NUMBER_ID must be set for WhatsApp.")
         self._graph = f"{settings.api_base.rstrip('/')}/{settings.api_version}"
         self._messages_url = f"{self._graph}/{settings.phone_number_id}/messages"
-        self._session: aiohttp.ClientSession | None = None
+        self._http = meta.graph_session()
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         """Raise ``WebhookRejected``/``WebhookForbidden`` unless Meta signed these exact bytes."""
@@ -97,7 +86,7 @@ class WhatsAppChannel:
             body = render_message(message)
         except _Unrenderable as exc:
             return PermanentFailure("unrenderable", str(exc))
-        session = self._open_session()
+        session = self._http.open()
         try:
             async with session.post(
                 self._messages_url, json=body, headers=self._auth()
@@ -123,13 +112,13 @@ class WhatsAppChannel:
 
         Meta first answers the media id with a short-lived URL, which wants the same token.
         """
-        session = self._open_session()
+        session = self._http.open()
         what = f"WhatsApp media {media.provider_media_id}"
         try:
             async with session.get(
                 f"{self._graph}/{media.provider_media_id}", headers=self._auth()
             ) as response:
-                info = _json_object(await response.read()) if response.ok else None
+                info = json_object(await response.read()) if response.ok else None
             url = info.get("url") if info else None
             if not isinstance(url, str):
                 raise MediaUnavailable(f"Meta has no download URL for {what} (expired?).")
@@ -147,17 +136,7 @@ class WhatsAppChannel:
 
     async def close(self) -> None:
         """Close the HTTP session and its kept-alive connections."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _open_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=_CONNECTION_LIMIT),
-                timeout=_TIMEOUT,
-            )
-        return self._session
+        await self._http.close()
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._access_token}"}
@@ -165,9 +144,9 @@ class WhatsAppChannel:
 
 def outcome_for_answer(status: int, body: bytes) -> SendOutcome:
     """The outcome of the Graph API's answer to a send, keyed on the error code it names."""
-    answer = _json_object(body)
-    error = answer.get("error") if answer else None
-    if isinstance(error, dict) and isinstance(error.get("code"), int | str):
+    answer = json_object(body)
+    error = meta.graph_error(answer)
+    if error is not None and isinstance(error.get("code"), int | str):
         code = str(error["code"])
         data = error.get("error_data")
         details = data.get("details") if isinstance(data, dict) else None
@@ -278,14 +257,6 @@ def _parameter(parameter: TemplateParameter) -> dict[str, Any]:
     if parameter.image_url is not None:
         return {"type": "image", "image": {"link": parameter.image_url}}
     return {"type": "payload", "payload": parameter.payload}
-
-
-def _json_object(raw: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _secret(value: SecretStr | None, name: str) -> str:

@@ -10,7 +10,6 @@ Source: developers.facebook.com/documentation/business-messaging/whatsapp/webhoo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from botschaft.channels.events import (
     ProviderError,
     StatusUpdate,
 )
+from botschaft.channels.json_body import load_webhook
 from botschaft.domain.channels import ChannelKind
 
 OBJECT = "whatsapp_business_account"
@@ -47,12 +47,7 @@ _MEDIA_KINDS = {
 
 def parse_webhook(body: bytes) -> list[Event]:
     """Every update of a WhatsApp webhook body as a neutral event, in the order sent."""
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        # ValueError covers bad UTF-8, bad JSON and numbers past Python's digit limit;
-        # RecursionError a body nested deeper than the parser goes.
-        raise MalformedWebhook(f"The webhook body is not JSON: {exc}") from None
+    document = load_webhook(body, "The webhook body is not JSON: {error}")
     root = _as_object(document, "the webhook body")
     if root.get("object") != OBJECT:
         raise MalformedWebhook(

@@ -9,21 +9,18 @@ provider error for one person), ``limit_rate`` and an injectable clock.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
-import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 
-from botschaft.channels.meta import sign
 from botschaft.settings import MessengerSettings
+from botschaft.testing.fake_meta import FakeMetaApp, graph_error
 
 Clock = Callable[[], datetime]
 Json = dict[str, Any]
@@ -89,7 +86,7 @@ class AcceptedSend:
         return message
 
 
-class FakeMessenger:
+class FakeMessenger(FakeMetaApp):
     """A Send API for one Facebook Page, on 127.0.0.1 with an ephemeral port.
 
     Use ``async with FakeMessenger() as fake`` (or ``start``/``stop``) and point the adapter
@@ -119,46 +116,12 @@ class FakeMessenger:
         self._scripted: dict[str, deque[tuple[int, int | None]]] = {}
         self._rate_limit: int | None = None
         self._attachments: dict[str, tuple[bytes, str, str]] = {}
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Listen on an ephemeral loopback port."""
-        app = web.Application()
-        app.router.add_post("/{version}/{page}/messages", self._messages)
-        app.router.add_get(_CDN_PATH, self._attachment)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        host, port = self._runner.addresses[0][:2]
-        self._base_url = f"http://{host}:{port}"
-
-    async def stop(self) -> None:
-        """Stop listening and drop open connections."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``, the ``api_base`` to give the adapter."""
-        if self._base_url is None:
-            raise RuntimeError("FakeMessenger is not started.")
-        return self._base_url
+    def _routes(self, router: web.UrlDispatcher) -> None:
+        router.add_post("/{version}/{page}/messages", self._messages)
+        router.add_get(_CDN_PATH, self._attachment)
 
     def settings(self) -> MessengerSettings:
         """Adapter settings that point at this fake, with its ids and secrets."""
@@ -295,29 +258,6 @@ class FakeMessenger:
             optin["notification_messages_status"] = status
         return self._envelope(psid, "optin", optin, when)
 
-    def signed_webhook(self, payload: Json) -> tuple[bytes, dict[str, str]]:
-        """The body bytes and headers Meta would POST for ``payload``.
-
-        Meta escapes non-ASCII as ``\\uXXXX`` (and ``/`` as ``\\/``) before signing, so a
-        receiver that re-serialises the JSON instead of hashing the raw bytes fails here.
-        """
-        body = json.dumps(payload, separators=(",", ":")).replace("/", "\\/").encode("ascii")
-        headers = {
-            "Content-Type": "application/json",
-            "X-Hub-Signature-256": sign(self.app_secret, body),
-        }
-        return body, headers
-
-    async def deliver_webhook(self, url: str, payload: Json) -> int:
-        """POST ``payload`` signed to a Botschaft webhook URL; return the HTTP status."""
-        body, headers = self.signed_webhook(payload)
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(url, data=body, headers=headers) as response,
-        ):
-            await response.read()
-            return response.status
-
     def _envelope(
         self, psid: str, kind: str, content: Json, at: datetime | None, *, from_page: bool = False
     ) -> Json:
@@ -436,15 +376,9 @@ def _quick_replies_problem(quick_replies: object) -> str | None:
 
 def _error(code: int, message: str | None = None, *, subcode: int | None = None) -> web.Response:
     status, default_message = _ERRORS[(code, subcode)]
-    error: Json = {
-        "message": message or default_message,
-        "type": "OAuthException",
-        "code": code,
-        "fbtrace_id": secrets.token_urlsafe(15),
-    }
-    if subcode is not None:
-        error["error_subcode"] = subcode
-    return web.json_response({"error": error}, status=status)
+    if subcode is None:
+        return graph_error(status, code, message or default_message)
+    return graph_error(status, code, message or default_message, error_subcode=subcode)
 
 
 def _new_mid() -> str:

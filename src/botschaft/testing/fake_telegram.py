@@ -15,11 +15,11 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
+from botschaft.testing.loopback import LoopbackServer
 from botschaft.testing.telegram_chats import Chat, TelegramChats
 
 DEFAULT_TOKEN = "123456789:AAFakeTelegramTokenForTests_only-1"  # noqa: S105 - made up
@@ -59,7 +59,7 @@ class ApiError(Exception):
         self.retry_after = retry_after
 
 
-class FakeTelegram(TelegramChats):
+class FakeTelegram(LoopbackServer, TelegramChats):
     """The Bot API for one bot token, on 127.0.0.1 and an ephemeral port.
 
     A chat is known once ``register``-ed or once its person wrote (``user_writes`` and the
@@ -89,8 +89,6 @@ class FakeTelegram(TelegramChats):
         self._per_chat = per_chat_per_second
         self._recent_sends: deque[float] = deque()
         self._failures: deque[ApiError] = deque()
-        self._runner: web.AppRunner | None = None
-        self._base_url = ""
         self._methods: dict[str, Callable[[dict[str, Any]], object]] = {
             "getme": lambda _: self.bot_user,
             "sendmessage": self._send_message,
@@ -102,42 +100,9 @@ class FakeTelegram(TelegramChats):
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Listen on 127.0.0.1 at a port the system picks; ``base_url`` says where."""
-        app = web.Application()
-        app.router.add_route("*", "/bot{token}/{method}", self._api)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self._base_url = f"http://{host}:{port}"
-
-    async def stop(self) -> None:
-        """Stop listening."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeTelegram:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """What the adapter's ``api_base`` should be."""
-        if not self._base_url:
-            raise RuntimeError("FakeTelegram is not started")
-        return self._base_url
+    def _routes(self, router: web.UrlDispatcher) -> None:
+        router.add_route("*", "/bot{token}/{method}", self._api)
+        router.add_get("/file/bot{token}/{path:.+}", self._download)
 
     # -- what the test controls ---------------------------------------------------------
 

@@ -17,15 +17,13 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
-import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 
-from botschaft.channels.meta import sign
 from botschaft.settings import WhatsAppSettings
+from botschaft.testing.fake_meta import FakeMetaApp
 from botschaft.testing.fake_whatsapp_contract import (
     ERRORS,
     SERVICE_WINDOW,
@@ -62,7 +60,7 @@ class _ScriptedFailure:
     asynchronous: bool
 
 
-class FakeWhatsApp:
+class FakeWhatsApp(FakeMetaApp):
     """A Cloud API for one business phone number, on 127.0.0.1 with an ephemeral port.
 
     Use ``async with FakeWhatsApp() as fake`` (or ``start``/``stop``) and point the adapter
@@ -101,48 +99,13 @@ class FakeWhatsApp:
         self._scripted: dict[str, deque[_ScriptedFailure]] = {}
         self._recent_sends: deque[datetime] = deque()
         self._media: dict[str, tuple[bytes, str]] = {}
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Listen on an ephemeral loopback port."""
-        app = web.Application()
-        app.router.add_get(_DOWNLOAD_PATH, self._download)
-        app.router.add_post("/{version}/{phone_number_id}/messages", self._messages)
-        app.router.add_get("/{version}/{media_id}", self._media_info)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self._base_url = f"http://{host}:{port}"
-
-    async def stop(self) -> None:
-        """Stop listening and drop open connections."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``, the ``api_base`` to give the adapter."""
-        if self._base_url is None:
-            raise RuntimeError("FakeWhatsApp is not started.")
-        return self._base_url
+    def _routes(self, router: web.UrlDispatcher) -> None:
+        router.add_get(_DOWNLOAD_PATH, self._download)
+        router.add_post("/{version}/{phone_number_id}/messages", self._messages)
+        router.add_get("/{version}/{media_id}", self._media_info)
 
     def settings(self) -> WhatsAppSettings:
         """Adapter settings that point at this fake, with its ids and secrets."""
@@ -276,30 +239,6 @@ class FakeWhatsApp:
         return self._envelope(
             "user_preferences", {"contacts": [contact], "user_preferences": [item]}
         )
-
-    def signed_webhook(self, payload: Json) -> tuple[bytes, dict[str, str]]:
-        """The body bytes and headers Meta would POST for ``payload``.
-
-        Meta escapes non-ASCII as ``\\uXXXX`` (and ``/`` as ``\\/``) before signing, so a
-        receiver that re-serialises the JSON instead of hashing the raw bytes fails here.
-        """
-        text = json.dumps(payload, separators=(",", ":")).replace("/", "\\/")
-        body = text.encode("ascii")
-        headers = {
-            "Content-Type": "application/json",
-            "X-Hub-Signature-256": sign(self.app_secret, body),
-        }
-        return body, headers
-
-    async def deliver_webhook(self, url: str, payload: Json) -> int:
-        """POST ``payload`` signed to a Botschaft webhook URL; return the HTTP status."""
-        body, headers = self.signed_webhook(payload)
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(url, data=body, headers=headers) as response,
-        ):
-            await response.read()
-            return response.status
 
     def _envelope(self, field: str, value: Json) -> Json:
         metadata = {

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from botschaft.testing.fake_meta import graph_error
+
 Json = dict[str, Any]
 
 SERVICE_WINDOW = timedelta(hours=24)
@@ -124,18 +126,10 @@ def _interactive_refusal(interactive: Json) -> str | None:
 def error_response(code: int, details: str | None = None) -> web.Response:
     """Meta's synchronous error answer for ``code``, with ``details`` if given."""
     status, message, default_details = ERRORS[code]
-    error: Json = {
-        "message": message,
-        "type": "OAuthException",
-        "code": code,
-        "fbtrace_id": secrets.token_urlsafe(15),
-    }
-    if details or default_details:
-        error["error_data"] = {
-            "messaging_product": "whatsapp",
-            "details": details or default_details,
-        }
-    return web.json_response({"error": error}, status=status)
+    if not (details or default_details):
+        return graph_error(status, code, message)
+    error_data = {"messaging_product": "whatsapp", "details": details or default_details}
+    return graph_error(status, code, message, error_data=error_data)
 
 
 def status_error(code: int) -> Json:

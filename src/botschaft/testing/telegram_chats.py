@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
+from botschaft.testing.loopback import post_webhook
 
 
 @dataclass
@@ -148,11 +148,7 @@ class TelegramChats:
         if secret is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret
         body = json.dumps(update, ensure_ascii=False).encode("utf-8")
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(url, data=body, headers=headers) as response,
-        ):
-            return response.status
+        return await post_webhook(url, body, headers)
 
     def _update(self, kind: str, content: dict[str, Any]) -> dict[str, Any]:
         self._update_id += 1
