@@ -123,3 +123,10 @@ def test_start_in_a_chat_answers_with_the_marked_page_else_the_oldest(ctx: Conte
     assert sandbox is not None and sandbox.slug == "zweite"
     assert telegram_page is not None and telegram_page.slug == "zweite"
     assert whatsapp is None
+
+
+def test_a_page_for_a_switched_off_sandbox_is_refused(ctx: Context) -> None:
+    publish_consent_text(ctx, marketing_text())
+    off = Context(ctx.db, ctx.settings.model_copy(update={"sandbox_enabled": False}), ctx.clock)
+    with pytest.raises(SignupPageInvalid, match="BOTSCHAFT_SANDBOX_ENABLED"):
+        create_page(off, _spec())

@@ -196,7 +196,8 @@ def _check_channels(settings: Settings, spec: PageSpec) -> None:
             "A page takes phone numbers for one channel: WhatsApp or the sandbox, not both."
         )
     switched_on = {
-        ChannelKind.SANDBOX: True,
+        # A page for a switched-off sandbox would send people to a phone that is not there.
+        ChannelKind.SANDBOX: settings.sandbox_enabled,
         ChannelKind.WHATSAPP: settings.whatsapp.enabled,
         ChannelKind.TELEGRAM: settings.telegram.enabled and bool(settings.telegram.bot_username),
         ChannelKind.MESSENGER: settings.messenger.enabled and bool(settings.messenger.page_id),
@@ -205,9 +206,16 @@ def _check_channels(settings: Settings, spec: PageSpec) -> None:
         if not switched_on.get(channel, False):
             raise SignupPageInvalid(
                 f"The {channel.value} channel is not ready for sign-ups: switch it on"
-                f" (BOTSCHAFT_{channel.value.upper()}__ENABLED) and, for Telegram, set"
+                f" ({_switch(channel)}) and, for Telegram, set"
                 " BOTSCHAFT_TELEGRAM__BOT_USERNAME; for Messenger, BOTSCHAFT_MESSENGER__PAGE_ID."
             )
+
+
+def _switch(channel: ChannelKind) -> str:
+    # The sandbox's switch is a top-level setting; the providers' are in their sections.
+    if channel is ChannelKind.SANDBOX:
+        return "BOTSCHAFT_SANDBOX_ENABLED"
+    return f"BOTSCHAFT_{channel.value.upper()}__ENABLED"
 
 
 def _business_number(ctx: Context, spec: PageSpec) -> str | None:
