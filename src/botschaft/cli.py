@@ -33,6 +33,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(consent_app, name="consent")
 token_app = typer.Typer(help="Bearer tokens for the REST API.", no_args_is_help=True)
 app.add_typer(token_app, name="api-token")
+contacts_app = typer.Typer(help="Contacts and their consents.", no_args_is_help=True)
+app.add_typer(contacts_app, name="contacts")
 
 out = Console()
 err = Console(stderr=True)
@@ -267,6 +269,41 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's numbe
     revoke_token(ctx, token_id)
     ctx.close()
     out.print(f"API token #{token_id} is revoked.")
+
+
+@contacts_app.command("import")
+@reports_errors
+def contacts_import(
+    file: Annotated[Path, typer.Argument(help="CSV file with a header row (docs/import.md)")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every row, write nothing")
+    ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Write the refused rows, with a reason column, to this CSV file"),
+    ] = None,
+) -> None:
+    """Import contacts and the evidence of their consents from a CSV file.
+
+    Exit code 0: every row was imported; 1: some rows were refused and the rest imported;
+    2: the file cannot be read or its header lacks a required column.
+    """
+    from botschaft.cli_import import import_with_progress, render_summary
+
+    ctx = _migrated_context()
+    try:
+        summary = import_with_progress(ctx, file, dry_run=dry_run, report=report, console=out)
+    except KeyboardInterrupt:
+        err.print("Interrupted; nothing was written." if dry_run else
+                  "Interrupted. The rows imported so far are kept (the batch in progress was"
+                  " rolled back); importing the same file again skips what is already there.",
+                  soft_wrap=True)
+        raise typer.Exit(130) from None
+    finally:
+        ctx.close()
+    render_summary(out, file, summary, report)
+    if summary.refused_count:
+        raise typer.Exit(1)
 
 
 def _json_value(value: object) -> object:
