@@ -154,6 +154,8 @@ def _run_server(settings: Settings) -> None:
         port=settings.port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # Open chat windows hold event streams; without a limit Ctrl+C would wait for them.
+        timeout_graceful_shutdown=5,
     )
 
 

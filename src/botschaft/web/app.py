@@ -14,8 +14,16 @@ from botschaft.services.clock import Clock
 from botschaft.services.context import Context
 from botschaft.services.intake import IntakeQueue
 from botschaft.settings import Settings
-from botschaft.web import health, sandbox_api, sandbox_page, webchat, webhooks
-from botschaft.web.api import conversations
+from botschaft.web import (
+    health,
+    join,
+    preferences,
+    sandbox_api,
+    sandbox_page,
+    webchat,
+    webhooks,
+)
+from botschaft.web.api import conversations, signup_pages
 from botschaft.web.errors import install_error_handlers
 from botschaft.worker.inbound_lane import InboundLane
 from botschaft.worker.scheduler import run_scheduler
@@ -62,6 +70,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.intake_queue = intake
     install_error_handlers(app)
     for router in (health.router, webhooks.router, conversations.router, sandbox_api.router,
-                   webchat.router, sandbox_page.router):
+                   webchat.router, sandbox_page.router, preferences.router, signup_pages.router,
+                   join.router):
         app.include_router(router)
     return app
