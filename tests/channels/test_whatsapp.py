@@ -620,10 +620,22 @@ async def test_business_scoped_user_id_is_addressed_as_recipient(
 
 
 @pytest.mark.anyio
-async def test_message_with_text_and_template_fails_without_a_request(
+async def test_a_template_goes_as_the_template_and_its_display_text_stays_home(
     fake: FakeWhatsApp, channel: WhatsAppChannel
 ) -> None:
-    outcome = await channel.send(OutboundMessage(ERIKA, text="x", template=template()))
+    outcome = await channel.send(OutboundMessage(ERIKA, text="shown in the inbox",
+                                                 template=template()))
+    assert isinstance(outcome, Sent)
+    assert fake.sent[0].body["type"] == "template"
+    assert "text" not in fake.sent[0].body
+
+
+@pytest.mark.anyio
+async def test_message_with_text_and_media_fails_without_a_request(
+    fake: FakeWhatsApp, channel: WhatsAppChannel
+) -> None:
+    outcome = await channel.send(OutboundMessage(ERIKA, text="x", media=Media("image",
+                                                 "https://example.org/a.jpg")))
     assert isinstance(outcome, PermanentFailure)
     assert outcome.code == "unrenderable"
     assert fake.sent == []

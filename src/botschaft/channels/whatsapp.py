@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -172,6 +173,10 @@ def outcome_for_answer(status: int, body: bytes) -> SendOutcome:
 
 def render_message(message: OutboundMessage) -> dict[str, Any]:
     """The Cloud API request body for ``message``; ``_Unrenderable`` if it has no form there."""
+    if message.template is not None and message.media is None and not message.buttons:
+        # A template may carry its text as written, for the inbox and first-party channels;
+        # WhatsApp renders the approved template itself, so the text is not sent.
+        message = replace(message, text=None)
     kinds = [part for part in (message.text, message.media, message.template) if part is not None]
     if len(kinds) != 1:
         raise _Unrenderable("A message needs exactly one of text, media or template.")

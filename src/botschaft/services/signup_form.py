@@ -206,8 +206,8 @@ def request_message(
 
     Outside a chat the person opened, WhatsApp carries only approved templates: a utility
     template named on the page, with the sender and the hours to answer as its body
-    parameters. The sandbox plays WhatsApp, so it gets the template too, plus the text its
-    phone shows (the WhatsApp adapter refuses a message with both, hence the split).
+    parameters. The text rides along for the inbox and the sandbox phone; the WhatsApp
+    adapter sends only the template, which WhatsApp renders itself.
     """
     sender = ctx.settings.business.name
     hours = str(ctx.settings.double_opt_in_expiry_hours)
@@ -216,8 +216,6 @@ def request_message(
         components=(TemplateComponent("body", (TemplateParameter(text=sender),
                                                TemplateParameter(text=hours))),),
     )
-    if channel is ChannelKind.WHATSAPP:
-        return OutboundMessage(to="", template=template)
     text = translate(language, "chat.opt_in_request", sender=sender, word=opt_in_word(ctx),
                      hours=hours)
     return OutboundMessage(to="", text=text, template=template)
