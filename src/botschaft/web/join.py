@@ -37,7 +37,7 @@ from botschaft.services.signup_form import (
     request_by_number,
 )
 from botschaft.web.join_qr import qr_response
-from botschaft.web.webchat import asset_response, render
+from botschaft.web.pages import asset_response, render
 
 router = APIRouter(prefix="/join", tags=["sign-up pages"])
 

@@ -41,7 +41,7 @@ from botschaft.services.preferences import (
 )
 from botschaft.services.secret import signing_key
 from botschaft.settings import Settings
-from botschaft.web.webchat import asset_response, render
+from botschaft.web.pages import asset_response, render
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from botschaft.web.pages import PAGE_POLICY, asset_response, page_language, render
 from botschaft.web.sandbox_api import sandbox_switched_on
-from botschaft.web.webchat import PAGE_POLICY, asset_response, page_language, render
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"],
                    dependencies=[Depends(sandbox_switched_on)])

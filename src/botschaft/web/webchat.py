@@ -9,23 +9,19 @@ events (stored, deduplicated, handled in the inbound lane), exactly as the sandb
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
-from functools import cache
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, Field
 
 from botschaft.channels.events import InboundKind, InboundMessage
 from botschaft.domain.channels import ChannelKind
-from botschaft.domain.errors import BotschaftError, NotFound
+from botschaft.domain.errors import BotschaftError
 from botschaft.domain.webchat_identity import (
     COOKIE_MAX_AGE,
     COOKIE_NAME,
@@ -34,13 +30,21 @@ from botschaft.domain.webchat_identity import (
     sign_visitor,
     verify_visitor,
 )
-from botschaft.i18n import LANGUAGES, pick_language, translate
+from botschaft.i18n import LANGUAGES, translate
 from botschaft.services import inbox
 from botschaft.services.intake import store_events
 from botschaft.services.secret import signing_key
 from botschaft.web.api.conversations import MessageOut
 from botschaft.web.api.deps import Ctx
 from botschaft.web.live import stream_messages
+from botschaft.web.pages import (
+    FRAME_POLICY,
+    JS_MEDIA_TYPE,
+    asset_response,
+    page_language,
+    render,
+    static_text,
+)
 
 router = APIRouter(prefix="/webchat", tags=["webchat"])
 
@@ -51,32 +55,7 @@ MAX_TEXT = 4096
 VISITOR_HEADER = "X-Botschaft-Visitor"
 DEFAULT_ACCENT = "#0b6e63"
 
-_WEB = Path(__file__).parent
-_STATIC = _WEB / "static"
-_ASSET_NAME = re.compile(r"[a-z0-9-]+\.(css|js|svg)")
-_MEDIA_TYPES = {
-    "css": "text/css; charset=utf-8",
-    "js": "text/javascript; charset=utf-8",
-    "svg": "image/svg+xml",
-}
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-# Only Botschaft itself may be reached from our pages; frame-ancestors stays open because
-# embedding the chat window on the business's website is its purpose.
-_FRAME_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self' data:; form-action 'self'; base-uri 'none'"
-)
-PAGE_POLICY = _FRAME_POLICY + "; frame-ancestors 'self'"
-
-templates = Environment(
-    loader=FileSystemLoader(_WEB / "templates"),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
 class MessageRejected(BotschaftError):
     """A visitor's message that cannot be taken: empty, or longer than a messenger allows."""
 
@@ -94,50 +73,6 @@ class VisitorMessageIn(BaseModel):
 class Accepted(BaseModel):
     provider_message_id: str
     stored: bool
-
-
-def asset_response(folder: str, name: str) -> Response:
-    """One of our own static files (by exact name, never a path), cacheable for an hour."""
-    match = _ASSET_NAME.fullmatch(name)
-    path = _STATIC / folder / name
-    if match is None or not path.is_file():
-        raise NotFound(f"There is no file {name!r} here.")
-    return Response(
-        _read(path), media_type=_MEDIA_TYPES[match.group(1)],
-        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
-    )
-
-
-@cache
-def asset_url(folder: str, name: str) -> str:
-    """The address of a static file, with its content hash so browsers never keep old ones."""
-    digest = hashlib.sha256(_read(_STATIC / folder / name)).hexdigest()[:12]
-    return f"/{folder}/static/{name}?v={digest}"
-
-
-def page_language(request: Request, chosen: str | None) -> str:
-    """The page's language: the one asked for, else the browser's first we speak."""
-    header = request.headers.get("accept-language", "")
-    # "de-CH,de;q=0.9,en;q=0.8": browsers list languages by preference already.
-    offered = [part.split(";")[0].strip() for part in header.split(",")]
-    settings = request.app.state.settings
-    return pick_language(chosen, *offered, settings.default_language)
-
-
-def render(template: str, language: str, **context: Any) -> str:
-    """Render one of our templates with ``t(key, ...)`` bound to ``language``."""
-
-    def t(key: str, **values: Any) -> str:
-        return translate(language, key, **values)
-
-    return templates.get_template(template).render(
-        t=t, lang=language, languages=LANGUAGES, asset=asset_url, **context
-    )
-
-
-@cache
-def _read(path: Path) -> bytes:
-    return path.read_bytes()
 
 
 def _key(request: Request) -> bytes:
@@ -169,10 +104,10 @@ async def widget_script(request: Request) -> Response:
     }
     # "<" escaped so that no text can ever close a surrounding <script> element.
     strings = json.dumps(labels, ensure_ascii=False).replace("<", "\\u003c")
-    source = _read(_STATIC / "webchat" / "widget.js").decode("utf-8")
+    source = static_text("webchat", "widget.js")
     return Response(
         source.replace("/*LABELS*/{}", strings, 1),
-        media_type=_MEDIA_TYPES["js"],
+        media_type=JS_MEDIA_TYPE,
         headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
     )
 
@@ -208,7 +143,7 @@ async def frame(
         max_text=MAX_TEXT,
     )
     response = HTMLResponse(html, headers={
-        "Content-Security-Policy": _FRAME_POLICY,
+        "Content-Security-Policy": FRAME_POLICY,
         "Cache-Control": "no-store",
         "Content-Language": language,
         "Referrer-Policy": "no-referrer",

@@ -23,7 +23,7 @@ from botschaft.services.signup import (
     list_pages,
 )
 from botschaft.web.api.deps import Ctx, Holder
-from botschaft.web.webchat import render
+from botschaft.web.pages import render
 
 router = APIRouter(prefix="/api/v1/signup-pages", tags=["sign-up pages"])
 
