@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from botschaft.domain.channels import ChannelKind
@@ -110,3 +110,22 @@ def _still_open(ctx: Context, row: OptInRequest) -> bool:
     if row.state == RequestState.OPEN.value:
         row.state, row.settled_at = RequestState.EXPIRED.value, now
     return False
+
+
+def expire_overdue_agreements(ctx: Context) -> int:
+    """Mark open requests past the double opt-in expiry as expired; returns how many.
+
+    Reading a request expires it as well; this job keeps the table truthful for requests
+    nobody reads again (a QR code scanned but never used).
+    """
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        result = session.execute(
+            update(OptInRequest)
+            .where(
+                OptInRequest.state == RequestState.OPEN.value,
+                OptInRequest.created_at <= now - ctx.settings.double_opt_in_expiry,
+            )
+            .values(state=RequestState.EXPIRED.value, settled_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

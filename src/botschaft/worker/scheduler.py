@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from botschaft.services.consent import expire_overdue_requests
 from botschaft.services.context import Context
+from botschaft.services.opt_in_requests import expire_overdue_agreements
 
 log = logging.getLogger(__name__)
 
@@ -20,12 +22,19 @@ async def run_scheduler(ctx: Context, interval: float = DEFAULT_INTERVAL_SECONDS
         await asyncio.sleep(interval)
 
 
+JOBS: tuple[tuple[str, Callable[[Context], int]], ...] = (
+    ("expire_overdue_requests", expire_overdue_requests),
+    ("expire_overdue_agreements", expire_overdue_agreements),
+)
+
+
 async def run_jobs_once(ctx: Context) -> None:
-    try:
-        expired = await asyncio.to_thread(expire_overdue_requests, ctx)
-    except Exception:
-        # A process boundary: log and keep the scheduler alive for the next round.
-        log.exception("scheduler job failed", extra={"job": "expire_overdue_requests"})
-        return
-    if expired:
-        log.info("double opt-in requests expired", extra={"count": expired})
+    for name, job in JOBS:
+        try:
+            count = await asyncio.to_thread(job, ctx)
+        except Exception:
+            # A process boundary: log and keep the scheduler alive for the next round.
+            log.exception("scheduler job failed", extra={"job": name})
+            continue
+        if count:
+            log.info("scheduler job done", extra={"job": name, "count": count})
