@@ -21,7 +21,7 @@ class FakeMetaApp(LoopbackServer):
     def signed_webhook(self, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
         """The body bytes and headers Meta would POST for ``payload``.
 
-        Meta escapes non-ASCII as ``\\uXXXX`` (and ``/`` as ``\\/``) before signing, so a
+        Meta escapes non-ASCII ("ü" as ``\\u00fc``) (and ``/`` as ``\\/``) before signing, so a
         receiver that re-serialises the JSON instead of hashing the raw bytes fails here.
         """
         body = json.dumps(payload, separators=(",", ":")).replace("/", "\\/").encode("ascii")
