@@ -193,6 +193,8 @@ def withdraw_in(
     evidence: str | None = None,
     provider_message_id: str | None = None,
     note: str | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
 ) -> list[RecordedEvent]:
     """Withdraw ``purposes`` (default: every purpose on record) on ``channel``.
 
@@ -215,7 +217,8 @@ def withdraw_in(
                 ConsentRecord(
                     contact_id=contact_id, channel=channel, purpose=purpose,
                     kind=ConsentEventKind.WITHDRAWN, source=source, evidence=evidence,
-                    provider_message_id=provider_message_id, note=note,
+                    provider_message_id=provider_message_id, note=note, ip=ip,
+                    user_agent=user_agent,
                 ),
             )
         )

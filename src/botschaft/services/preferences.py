@@ -26,7 +26,7 @@ from botschaft.domain.consent import (
     ConsentStatus,
 )
 from botschaft.domain.errors import BotschaftError, NotFound
-from botschaft.services.consent import ConsentRecord, consent_state, record_in
+from botschaft.services.consent import ConsentRecord, consent_state, record_in, withdraw_in
 from botschaft.services.context import Context
 from botschaft.settings import Settings
 from botschaft.storage import ledger
@@ -199,12 +199,11 @@ def withdraw(
         current = _preferences(session, ctx, contact_id, channel)
         if not current.can_withdraw:
             raise InvalidChoice("There is no subscription on this channel to withdraw.")
-        for purpose in _purposes_in_force(session, ctx, contact_id, channel):
-            record_in(session, ctx, ConsentRecord(
-                contact_id=contact_id, channel=channel, purpose=purpose,
-                kind=ConsentEventKind.WITHDRAWN, source=ConsentSource.WEB_FORM,
-                ip=evidence.ip, user_agent=evidence.user_agent, note=note,
-            ))
+        withdraw_in(
+            session, ctx, contact_id, channel, ConsentSource.WEB_FORM,
+            purposes=_purposes_in_force(session, ctx, contact_id, channel),
+            ip=evidence.ip, user_agent=evidence.user_agent, note=note,
+        )
         return Changed(Choice.WITHDRAWN, _preferences(session, ctx, contact_id, channel))
 
 
