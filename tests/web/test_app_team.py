@@ -7,14 +7,14 @@ import re
 import httpx
 import pytest
 
-SIGNATURE = "\u2013 Anna"  # an en dash, as people sign
-
 from admin_login import PASSWORD, create_app_user, log_in, logged_in_client
 from botschaft.domain.roles import Role
 from botschaft.services.accounts import get_user, list_users
 from botschaft.services.api_tokens import Unauthorised, authenticate
 from botschaft.services.audit import list_audit
 from web_app import RunningApp
+
+SIGNATURE = "\u2013 Anna"  # an en dash, as people sign
 
 
 def test_the_owner_adds_an_agent_with_a_setup_link_that_works_once(
