@@ -171,3 +171,17 @@ def test_a_profile_keeps_the_signature_and_the_language(ctx: Context) -> None:
     cleared = accounts.update_profile(ctx, owner.id, display_name="Olga S.", language="fr",
                                       signature="")
     assert (cleared.language, cleared.signature) == (None, None)
+
+
+def test_a_new_setup_link_replaces_a_forgotten_password_once_used(ctx: Context) -> None:
+    owner = _owner(ctx)
+    agent = accounts.create_user(ctx, owner.id, email="anna@example.org", display_name="Anna",
+                                 role=Role.AGENT, password=PASSWORD).user
+    first = accounts.issue_setup_link(ctx, owner.id, agent.id)
+    second = accounts.issue_setup_link(ctx, owner.id, agent.id)
+    assert accounts.authenticate(ctx, "anna@example.org", PASSWORD).id == agent.id
+    with pytest.raises(SetupLinkInvalid):
+        accounts.user_for_setup_link(ctx, first)
+    accounts.complete_setup_link(ctx, second, "a brand new passphrase")
+    with pytest.raises(LoginFailed):
+        accounts.authenticate(ctx, "anna@example.org", PASSWORD)
