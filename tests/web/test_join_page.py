@@ -172,7 +172,9 @@ def test_a_subscribed_number_is_sent_nothing_and_the_page_does_not_tell(
         client.post("/sandbox/api/messages", json={"number": NUMBER, "text": "START"})
     from web_app import wait_for
 
-    wait_for(lambda: _rows(app)[0] == 2)
+    # Settled once the ledger has requested + confirmed and the welcome went out after them:
+    # the request, START and the welcome are three messages.
+    wait_for(lambda: _rows(app)[0] == 2 and _rows(app)[2] == 3)
     before = _rows(app)
     again = Visitor(app.base_url, ip="203.0.113.99").submit("angebote", number=NUMBER)
 
