@@ -92,7 +92,7 @@ def prepare_campaign(ctx: Context, campaign_id: int) -> PreparedCampaign:
         links = dict(
             session.execute(
                 select(ShortLink.url, ShortLink.code).where(ShortLink.campaign_id == campaign_id)
-            ).tuples()
+            ).all()
         )
         return PreparedCampaign(
             ctx=ctx,
