@@ -13,7 +13,6 @@ from botschaft.services.context import Context
 from botschaft.services.preferences import Evidence, limit, pause
 from botschaft.storage.broadcast import Campaign, CampaignSkip, Delivery
 from botschaft.storage.models import ChannelIdentity, Contact
-
 from broadcasts import TEXT, audience, campaign, person, record, subscriber
 
 
