@@ -15,6 +15,7 @@ from botschaft.services.context import Context
 from botschaft.services.intake import IntakeQueue
 from botschaft.settings import Settings
 from botschaft.web import (
+    clicks,
     health,
     join,
     preferences,
@@ -23,7 +24,7 @@ from botschaft.web import (
     webchat,
     webhooks,
 )
-from botschaft.web.api import conversations, signup_pages
+from botschaft.web.api import audiences, campaigns, contact_fields, conversations, signup_pages
 from botschaft.web.errors import install_error_handlers
 from botschaft.worker.inbound_lane import InboundLane
 from botschaft.worker.scheduler import run_scheduler
@@ -72,5 +73,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     for router in (health.router, webhooks.router, conversations.router, sandbox_api.router,
                    webchat.router, sandbox_page.router, preferences.router, signup_pages.router,
                    join.router):
+        app.include_router(router)
+    for router in (audiences.router, campaigns.router, contact_fields.router, clicks.router):
         app.include_router(router)
     return app
