@@ -127,7 +127,6 @@ def _deliveries() -> None:
         postgresql_where=sa.text("provider_message_id IS NOT NULL"),
         sqlite_where=sa.text("provider_message_id IS NOT NULL"),
     )
-    op.create_index("ix_deliveries_contact", "deliveries", ["contact_id", "state"])
 
 
 def _links() -> None:
