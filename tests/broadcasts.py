@@ -31,8 +31,9 @@ def person(
                           language=language)
 
 
-def record(ctx: Context, contact: ContactView | int, kind: ConsentEventKind, text: PublishedText | None,
-           *, channel: ChannelKind = ChannelKind.WHATSAPP, purpose: str = MARKETING) -> None:
+def record(ctx: Context, contact: ContactView | int, kind: ConsentEventKind,
+           text: PublishedText | None, *, channel: ChannelKind = ChannelKind.WHATSAPP,
+           purpose: str = MARKETING) -> None:
     needs_text = kind in (ConsentEventKind.GRANTED, ConsentEventKind.REQUESTED,
                           ConsentEventKind.IMPORTED)
     contact_id = contact if isinstance(contact, int) else contact.id
