@@ -123,6 +123,10 @@ def _deliveries() -> None:
     )
     op.create_index("ix_deliveries_claim", "deliveries", ["campaign_id", "state", "id"])
     op.create_index(
+        "ix_deliveries_contact_queued", "deliveries", ["contact_id"],
+        postgresql_where=sa.text("state = 'queued'"), sqlite_where=sa.text("state = 'queued'"),
+    )
+    op.create_index(
         "ix_deliveries_provider_id", "deliveries", ["channel", "provider_message_id"],
         postgresql_where=sa.text("provider_message_id IS NOT NULL"),
         sqlite_where=sa.text("provider_message_id IS NOT NULL"),
