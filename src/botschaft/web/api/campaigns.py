@@ -157,8 +157,8 @@ async def preview(ctx: Ctx, _holder: Holder, campaign_id: int, contact: int) -> 
 
 
 @router.post("/{campaign_id}/test-send")
-async def test_send(ctx: Ctx, channels: ChannelSet, _holder: Holder, campaign_id: int,
-                    body: TestSendIn) -> list[dict[str, Any]]:
+async def send_to_testers(ctx: Ctx, channels: ChannelSet, _holder: Holder, campaign_id: int,
+                          body: TestSendIn) -> list[dict[str, Any]]:
     """Send to named contacts now, through the gate: each answer is the stored message."""
     sent = await send_test(ctx, channels, campaign_id, body.contacts)
     return [asdict(message) for message in sent]
