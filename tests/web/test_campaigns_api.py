@@ -168,3 +168,20 @@ def test_the_api_wants_a_token(running_app: RunningApp) -> None:
     with httpx.Client(base_url=running_app.base_url) as anonymous:
         assert anonymous.get("/api/v1/campaigns").status_code == 401
         assert anonymous.post("/api/v1/audiences/count", json={"rule": {}}).status_code == 401
+
+
+def test_content_the_channel_cannot_carry_is_refused_at_creation(
+    running_app: RunningApp, shop: dict[str, int]
+) -> None:
+    with running_app.client() as client:
+        audience_id = client.post("/api/v1/audiences", json={"name": "Alle"}).json()["id"]
+        too_many = client.post("/api/v1/campaigns", json={
+            "name": "Viele Knöpfe", "channel": "sandbox", "audience_id": audience_id,
+            "content": {"kind": "buttons", "text": "Botschaft fragt",
+                        "buttons": [{"title": f"Nr. {n}"} for n in range(5)]}})
+        switched_off = client.post("/api/v1/campaigns", json={
+            "name": "Telegram", "channel": "telegram", "audience_id": audience_id,
+            "content": {"kind": "text", "text": "Botschaft"}})
+    assert too_many.status_code == 422
+    assert too_many.json()["error"]["code"] == "content_unsupported"
+    assert switched_off.status_code == 404
