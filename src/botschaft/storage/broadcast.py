@@ -142,10 +142,8 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "contact_id", name="uq_delivery_contact"),
         Index("ix_deliveries_claim", "campaign_id", "state", "id"),
-        # A STOP finds the person's pending rows; only queued rows need finding, and a key
-        # of one integer keeps the index small while a million rows are planned.
-        Index("ix_deliveries_contact_queued", "contact_id",
-              postgresql_where=text("state = 'queued'"), sqlite_where=text("state = 'queued'")),
+        # A person's deliveries: pending ones for a STOP, sent ones for the frequency cap.
+        Index("ix_deliveries_contact", "contact_id", "state"),
         # Only sent rows have a provider id: a partial index costs nothing while planning.
         Index("ix_deliveries_provider_id", "channel", "provider_message_id",
               postgresql_where=text("provider_message_id IS NOT NULL"),
@@ -238,7 +236,7 @@ def skip_pending_of(session: Session, contact_id: int, channel: str, reason: str
     during a campaign); counts them per reason. Returns campaign id -> rows skipped.
 
     Goes campaign by campaign so that each UPDATE is one probe of ``uq_delivery_contact``.
-    (A query by contact alone finds them through ``ix_deliveries_contact_queued`` as well.)
+    (A query by contact alone finds them through ``ix_deliveries_contact`` as well.)
     """
     campaign_ids = session.scalars(
         select(Campaign.id).where(Campaign.status.in_(ACTIVE_STATUSES),
