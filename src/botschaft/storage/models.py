@@ -146,7 +146,10 @@ class Conversation(Base):
     """One thread per contact and channel in the team inbox."""
 
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("contact_id", "channel", name="uq_conversation"),)
+    __table_args__ = (
+        UniqueConstraint("contact_id", "channel", name="uq_conversation"),
+        Index("ix_conversations_assignee", "assignee_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
@@ -202,3 +205,4 @@ class ApiToken(Base):
 
 # Conversations name their assignee in users (storage/accounts.py): the metadata needs that
 # table whenever the models are loaded.
+from botschaft.storage import accounts as _accounts  # noqa: E402, F401

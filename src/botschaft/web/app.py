@@ -15,6 +15,7 @@ from botschaft.services.context import Context
 from botschaft.services.intake import IntakeQueue
 from botschaft.settings import Settings
 from botschaft.web import (
+    clicks,
     health,
     join,
     preferences,
@@ -31,7 +32,7 @@ from botschaft.web.admin import (
     team_pages,
     token_pages,
 )
-from botschaft.web.api import conversations, signup_pages
+from botschaft.web.api import audiences, campaigns, contact_fields, conversations, signup_pages
 from botschaft.web.errors import install_error_handlers
 from botschaft.worker.inbound_lane import InboundLane
 from botschaft.worker.scheduler import run_scheduler
@@ -82,5 +83,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
                    join.router, account_pages.router, settings_pages.router,
                    contact_pages.router, signup_screens.router, team_pages.router,
                    token_pages.router):
+        app.include_router(router)
+    for router in (audiences.router, campaigns.router, contact_fields.router, clicks.router):
         app.include_router(router)
     return app

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from botschaft.services.app_sessions import remove_expired_sessions
+from botschaft.services.campaigns import start_due_campaigns
 from botschaft.services.consent import expire_overdue_requests
 from botschaft.services.context import Context
 from botschaft.services.opt_in_requests import expire_overdue_agreements
@@ -27,6 +28,7 @@ JOBS: tuple[tuple[str, Callable[[Context], int]], ...] = (
     ("expire_overdue_requests", expire_overdue_requests),
     ("expire_overdue_agreements", expire_overdue_agreements),
     ("remove_expired_sessions", remove_expired_sessions),
+    ("start_due_campaigns", start_due_campaigns),
 )
 
 
