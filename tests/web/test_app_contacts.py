@@ -118,3 +118,19 @@ def test_an_unknown_contact_is_a_not_found_page(running_app: RunningApp) -> None
         answer = client.get("/app/contacts/999")
     assert answer.status_code == 404
     assert "Not found" in answer.text
+
+
+def test_the_contact_page_shows_its_tags_and_declared_attributes(
+    running_app: RunningApp, contact: ContactView,
+) -> None:
+    from botschaft.services.contact_fields import declare_attribute, set_attributes, set_tags
+
+    declare_attribute(running_app.ctx, "home_airport", "Heimatflughafen",
+                      "Angebote ab dem nächsten Flughafen")
+    set_attributes(running_app.ctx, contact.id, {"home_airport": "MUC"})
+    set_tags(running_app.ctx, contact.id, ["Stammkundin", "Newsletter"])
+    agent = create_app_user(running_app.ctx, role=Role.AGENT)
+    with logged_in_client(running_app, agent) as client:
+        page = client.get(f"/app/contacts/{contact.id}").text
+    assert "Heimatflughafen" in page and "MUC" in page
+    assert page.index("newsletter") < page.index("stammkundin")

@@ -17,11 +17,13 @@ from sqlalchemy.orm import selectinload
 
 from botschaft.domain.consent import MARKETING as MARKETING_PURPOSE
 from botschaft.domain.consent import ConsentState, ConsentStatus, derive_state
+from botschaft.services.contact_fields import attributes_of, tags_of
 from botschaft.services.contacts import ContactView, view_of
 from botschaft.services.context import Context
 from botschaft.services.evidence import Proof, consent_proof
 from botschaft.storage import ledger
 from botschaft.storage.accounts import User
+from botschaft.storage.contact_fields import AttributeDefinition
 from botschaft.storage.models import ChannelIdentity, ConsentEvent, Contact, Conversation
 
 PAGE_SIZE = 50
@@ -51,10 +53,19 @@ class ConversationSummary:
 
 
 @dataclass(frozen=True)
+class DeclaredValue:
+    key: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
 class ContactDetail:
     contact: ContactView
     conversations: tuple[ConversationSummary, ...]
     proof: Proof
+    tags: tuple[str, ...] = ()
+    attributes: tuple[DeclaredValue, ...] = ()
 
     def withdrawable(self) -> list[tuple[str, str, ConsentState]]:
         """(channel, purpose, state) that a recorded withdrawal would change."""
@@ -102,11 +113,18 @@ def contact_detail(ctx: Context, contact_id: int) -> ContactDetail:
             .where(Conversation.contact_id == contact_id)
             .order_by(Conversation.last_message_at.desc())
         ).all()
+        tags = tuple(tags_of(session, contact_id))
+        labels = {key: label for key, label in session.execute(
+            select(AttributeDefinition.key, AttributeDefinition.label))}
+        attributes = tuple(
+            DeclaredValue(key, labels.get(key, key), value)
+            for key, value in attributes_of(session, contact_id).items()
+        )
     conversations = tuple(
         ConversationSummary(c.id, c.channel, c.status, c.last_message_at, name)
         for c, name in rows
     )
-    return ContactDetail(proof.contact, conversations, proof)
+    return ContactDetail(proof.contact, conversations, proof, tags, attributes)
 
 
 def _matches(text: str) -> ColumnElement[bool]:
