@@ -8,6 +8,7 @@ import pytest
 
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.composer import (
+    SIGNATURE_DASH,
     InvalidShortcut,
     ReplyMode,
     check_shortcut,
@@ -21,6 +22,7 @@ from botschaft.domain.gate import OutboundPolicy
 NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 POLICY = OutboundPolicy()
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+ANNA = f"{SIGNATURE_DASH} Anna"
 
 
 def options(channel, last_inbound, *, templates=False):
@@ -107,16 +109,16 @@ def test_a_shortcut_that_cannot_be_typed_is_refused_with_how_to_fix_it(bad):
 
 
 def test_default_signature_is_the_first_name_after_a_dash():
-    assert default_signature("Anna Schmidt") == "– Anna"
+    assert default_signature("Anna Schmidt") == ANNA
     assert default_signature("  ") == ""
 
 
 def test_reply_is_signed_after_a_blank_line():
-    assert signed("Gern geschehen.  ", "– Anna") == "Gern geschehen.\n\n– Anna"
+    assert signed("Gern geschehen.  ", ANNA) == f"Gern geschehen.\n\n{ANNA}"
 
 
 def test_reply_already_signed_is_not_signed_twice():
-    assert signed("Gern.\n\n– Anna", "– Anna") == "Gern.\n\n– Anna"
+    assert signed(f"Gern.\n\n{ANNA}", ANNA) == f"Gern.\n\n{ANNA}"
 
 
 def test_no_signature_leaves_the_text_alone():

@@ -104,7 +104,7 @@ MAX_SIGNATURE = 100
 
 
 def default_signature(display_name: str) -> str:
-    """``– Anna`` for Anna Schmidt: the first name, so the person knows who answers."""
+    """An en dash and the first name (for Anna Schmidt: Anna), so people know who answers."""
     first = display_name.strip().split()[0] if display_name.strip() else ""
     return f"{SIGNATURE_DASH} {first}" if first else ""
 

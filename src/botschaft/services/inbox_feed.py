@@ -1,0 +1,68 @@
+"""The inbox's change feed and who made a change: what live views follow.
+
+A change of a conversation writes one ``inbox_events`` row in the transaction of the change
+itself, so a view that sees the row sees the change. New messages and their delivery ticks
+are followed in ``messages`` directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from botschaft.services.context import Context
+from botschaft.storage.inbox import InboxEvent
+from botschaft.storage.models import Message
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The agent who acts (``id`` None: Botschaft itself, e.g. the on-duty rotation)."""
+
+    id: int | None
+    name: str
+
+
+def changed(
+    session: Session, ctx: Context, actor: Actor, conversation_id: int, *, kind: str,
+    detail: str,
+) -> None:
+    """Record that ``conversation_id`` changed; in the caller's transaction."""
+    session.add(InboxEvent(conversation_id=conversation_id, kind=kind, at=ctx.clock.now()))
+
+
+@dataclass(frozen=True)
+class Mark:
+    """How far a view has seen: the last message and the last inbox event."""
+
+    message_id: int
+    event_id: int
+
+
+def current_mark(ctx: Context) -> Mark:
+    with ctx.db.read() as session:
+        return Mark(
+            session.scalar(select(func.coalesce(func.max(Message.id), 0))) or 0,
+            session.scalar(select(func.coalesce(func.max(InboxEvent.id), 0))) or 0,
+        )
+
+
+def changes_since(ctx: Context, mark: Mark) -> tuple[Mark, set[int]]:
+    """The conversations with a new message or event since ``mark``, and the new mark."""
+    with ctx.db.read() as session:
+        messages = session.execute(
+            select(Message.id, Message.conversation_id).where(Message.id > mark.message_id)
+            .order_by(Message.id).limit(1000)
+        ).all()
+        events = session.execute(
+            select(InboxEvent.id, InboxEvent.conversation_id)
+            .where(InboxEvent.id > mark.event_id).order_by(InboxEvent.id).limit(1000)
+        ).all()
+    touched = {cid for _, cid in messages} | {cid for _, cid in events}
+    return (
+        Mark(messages[-1][0] if messages else mark.message_id,
+             events[-1][0] if events else mark.event_id),
+        touched,
+    )

@@ -1,0 +1,149 @@
+"""The inbox's list (filters, keyset pages), a thread's header and its state changes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from inbox_people import writes
+
+from botschaft.channels.registry import Channels
+from botschaft.domain.channels import ChannelKind
+from botschaft.domain.composer import ReplyMode
+from botschaft.domain.consent import MARKETING, ConsentEventKind, ConsentSource, ConsentStatus
+from botschaft.domain.errors import NotFound
+from botschaft.services.canned import create_label
+from botschaft.services.clock import ManualClock
+from botschaft.services.consent import ConsentRecord, record_consent
+from botschaft.services.context import Context
+from botschaft.services.conversations import (
+    UNASSIGNED,
+    InboxFilter,
+    Status,
+    assign,
+    list_page,
+    set_labels,
+    set_status,
+    thread,
+)
+from botschaft.services.inbox_feed import Actor, changes_since, current_mark
+from botschaft.services.notes import add_note
+
+ANNA_AGENT = Actor(7, "Anna Schmidt")
+NUMBERS = [f"+49151000000{n:02d}" for n in range(12)]
+
+
+@pytest.fixture
+def channels(ctx: Context) -> Channels:
+    return Channels.from_settings(ctx.settings, ctx.clock)
+
+
+def five_people(ctx: Context, channels: Channels, clock: ManualClock) -> list[int]:
+    ids = []
+    for number in NUMBERS[:5]:
+        ids.append(writes(ctx, channels, number))
+        clock.advance(timedelta(minutes=1))
+    return ids
+
+
+def test_list_shows_newest_activity_first_in_keyset_pages(ctx, channels, clock):
+    ids = five_people(ctx, channels, clock)
+
+    first = list_page(ctx, InboxFilter(limit=2))
+    second = list_page(ctx, InboxFilter(limit=2, before=first.next))
+    last = list_page(ctx, InboxFilter(limit=2, before=second.next))
+
+    assert [r.id for r in first.rows + second.rows + last.rows] == ids[::-1]
+    assert last.next is None
+    assert first.rows[0].preview == "Hallo" and first.rows[0].waiting
+
+
+def test_list_filters_by_status_assignee_and_label(ctx, channels, clock):
+    ids = five_people(ctx, channels, clock)
+    vip = create_label(ctx, "VIP", "amber")
+    set_status(ctx, ANNA_AGENT, ids[0], Status.RESOLVED)
+    assign(ctx, ANNA_AGENT, ids[1], ANNA_AGENT.id)
+    set_labels(ctx, ANNA_AGENT, ids[2], {vip.id})
+
+    def found(**flt):
+        return {r.id for r in list_page(ctx, InboxFilter(**flt)).rows}
+
+    assert found(status=Status.RESOLVED) == {ids[0]}
+    assert found(status=Status.OPEN) == set(ids[1:])
+    assert found(assignee=ANNA_AGENT.id) == {ids[1]}
+    assert found(assignee=UNASSIGNED) == set(ids) - {ids[1]}
+    assert found(label=vip.id) == {ids[2]}
+    assert found(channel=ChannelKind.WHATSAPP) == set()
+    assert found(channel=ChannelKind.SANDBOX) == set(ids)
+
+
+def test_reassigning_and_unassigning_leave_one_assignee(ctx, channels):
+    conversation = writes(ctx, channels, NUMBERS[0])
+
+    assign(ctx, ANNA_AGENT, conversation, 7)
+    assign(ctx, ANNA_AGENT, conversation, 8)
+    assert thread(ctx, conversation, templates=True).row.assignee_id == 8
+    assign(ctx, ANNA_AGENT, conversation, None)
+    assert thread(ctx, conversation, templates=True).row.assignee_id is None
+
+
+def test_labels_are_replaced_as_a_set_and_unknown_labels_refused(ctx, channels):
+    conversation = writes(ctx, channels, NUMBERS[0])
+    vip, lead = create_label(ctx, "VIP"), create_label(ctx, "Lead", "green")
+
+    set_labels(ctx, ANNA_AGENT, conversation, {vip.id, lead.id})
+    set_labels(ctx, ANNA_AGENT, conversation, {lead.id})
+
+    assert [label.name for label in thread(ctx, conversation, templates=True).row.labels] == [
+        "Lead"]
+    with pytest.raises(NotFound):
+        set_labels(ctx, ANNA_AGENT, conversation, {999})
+
+
+def test_a_resolved_conversation_opens_again_when_the_person_writes(ctx, channels):
+    conversation = writes(ctx, channels, NUMBERS[0])
+    set_status(ctx, ANNA_AGENT, conversation, Status.RESOLVED)
+
+    writes(ctx, channels, NUMBERS[0], "Noch eine Frage")
+
+    assert thread(ctx, conversation, templates=True).row.status == "open"
+
+
+def test_thread_shows_the_window_and_the_consent_from_the_ledger(
+    ctx, channels, clock, text_version
+):
+    conversation = writes(ctx, channels, NUMBERS[0])
+    contact = thread(ctx, conversation, templates=True).row.contact_id
+    record_consent(ctx, ConsentRecord(contact, ChannelKind.SANDBOX, MARKETING,
+                                      ConsentEventKind.GRANTED, ConsentSource.KEYWORD,
+                                      consent_text_id=text_version.id))
+    clock.advance(timedelta(hours=20))
+
+    head = thread(ctx, conversation, templates=True)
+
+    assert head.reply.mode is ReplyMode.FREE_TEXT
+    assert head.reply.remaining(clock.now()) == timedelta(hours=4)
+    assert [(c.purpose, c.state.status) for c in head.consents] == [
+        (MARKETING, ConsentStatus.ACTIVE)]
+    clock.advance(timedelta(hours=5))
+    assert thread(ctx, conversation, templates=True).reply.mode is ReplyMode.TEMPLATES
+
+
+def test_every_change_reaches_the_change_feed(ctx, channels):
+    conversation = writes(ctx, channels, NUMBERS[0])
+    other = writes(ctx, channels, NUMBERS[1])
+    mark = current_mark(ctx)
+
+    add_note(ctx, ANNA_AGENT, conversation, "Ruft morgen an")
+    mark, touched = changes_since(ctx, mark)
+    assert touched == {conversation}
+    set_status(ctx, ANNA_AGENT, other, Status.PENDING)
+    writes(ctx, channels, NUMBERS[0], "Danke")
+    mark, touched = changes_since(ctx, mark)
+    assert touched == {conversation, other}
+    assert changes_since(ctx, mark)[1] == set()
+
+
+def test_unknown_conversation_is_not_found(ctx):
+    with pytest.raises(NotFound):
+        set_status(ctx, ANNA_AGENT, 404, Status.OPEN)
