@@ -7,7 +7,6 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from inbox_people import writes
 
 from botschaft.channels.registry import Channels
 from botschaft.domain.composer import SIGNATURE_DASH, InvalidShortcut
@@ -19,12 +18,13 @@ from botschaft.services.attachments import (
     public_file,
     store_upload,
 )
-from botschaft.services.canned import Taken, save_canned, set_signature
+from botschaft.services.canned import Taken, save_canned
 from botschaft.services.context import Context
 from botschaft.services.inbox import list_messages
 from botschaft.services.inbox_feed import Actor
 from botschaft.services.notes import EmptyNote, add_note, notes_of
 from botschaft.settings import ReplyTemplate
+from inbox_people import writes
 
 ANNA = Actor(7, "Anna Schmidt")
 NUMBER = "+4915111111111"
@@ -51,14 +51,16 @@ def test_reply_is_signed_with_the_agents_first_name(ctx, channels):
     assert sent.payload == {"author_name": "Anna Schmidt"}
 
 
-def test_agent_sets_their_own_signature_or_none(ctx, channels):
+def test_agent_signs_with_their_own_signature_or_none(ctx, channels):
     conversation = writes(ctx, channels, NUMBER)
-    set_signature(ctx, ANNA.id, "Anna, Reisebüro Sonnenschein")
+    own = Actor(7, "Anna Schmidt", "Anna, Reisebüro Sonnenschein")
+    unsigned = Actor(7, "Anna Schmidt", "")
 
-    assert reply(ctx, channels, conversation, text="Hallo")[0].text == (
-        "Hallo\n\nAnna, Reisebüro Sonnenschein")
-    set_signature(ctx, ANNA.id, "")
-    assert reply(ctx, channels, conversation, text="Hallo")[0].text == "Hallo"
+    [signed] = asyncio.run(send_reply(ctx, channels, own, conversation, Reply("Hallo")))
+    [plain] = asyncio.run(send_reply(ctx, channels, unsigned, conversation, Reply("Hallo")))
+
+    assert signed.text == "Hallo\n\nAnna, Reisebüro Sonnenschein"
+    assert plain.text == "Hallo"
 
 
 def test_typed_shortcut_becomes_the_canned_response(ctx, channels):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from inbox_people import writes
 
 from botschaft.channels.registry import Channels
 from botschaft.domain.channels import ChannelKind
@@ -28,6 +27,7 @@ from botschaft.services.conversations import (
 )
 from botschaft.services.inbox_feed import Actor, changes_since, current_mark
 from botschaft.services.notes import add_note
+from inbox_people import writes
 
 ANNA_AGENT = Actor(7, "Anna Schmidt")
 NUMBERS = [f"+49151000000{n:02d}" for n in range(12)]

@@ -109,6 +109,12 @@ def default_signature(display_name: str) -> str:
     return f"{SIGNATURE_DASH} {first}" if first else ""
 
 
+def signature_for(chosen: str | None, display_name: str) -> str:
+    """The agent's own signature; one never chosen (None) is the default one; an empty one
+    means the agent signs nothing."""
+    return default_signature(display_name) if chosen is None else chosen.strip()
+
+
 def signed(text: str, signature: str) -> str:
     """The reply as it goes out: the text, a blank line, the signature.
 

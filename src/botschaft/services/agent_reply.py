@@ -19,7 +19,7 @@ from botschaft.channels.messages import (
 )
 from botschaft.channels.registry import Channels
 from botschaft.domain.channels import ChannelKind
-from botschaft.domain.composer import ReplyMode, expand_shortcuts, signed
+from botschaft.domain.composer import ReplyMode, expand_shortcuts, signature_for, signed
 from botschaft.domain.errors import BotschaftError, NotFound
 from botschaft.domain.gate import MessageKind, Outbound
 from botschaft.services import attachments, canned, conversations
@@ -115,7 +115,7 @@ def _final_text(ctx: Context, actor: Actor, typed: str) -> str:
     text = expand_shortcuts(typed.strip(), canned.canned_map(ctx)).strip()
     if not text or actor.id is None:
         return text
-    return signed(text, canned.signature_of(ctx, actor.id, actor.name))
+    return signed(text, signature_for(actor.signature, actor.name))
 
 
 def _template_message(

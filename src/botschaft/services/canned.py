@@ -1,5 +1,5 @@
-"""Canned responses (typed as ``/shortcut``), labels and agents' signatures: the inbox's
-workspace-wide settings that agents manage in the UI."""
+"""Canned responses (typed as ``/shortcut``) and labels: the inbox's workspace-wide
+settings that agents manage in the UI."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from botschaft.domain.composer import MAX_SIGNATURE, check_shortcut, default_signature
+from botschaft.domain.composer import check_shortcut
 from botschaft.domain.errors import BotschaftError, NotFound
 from botschaft.services.context import Context
 from botschaft.services.conversations import LabelView
-from botschaft.storage.inbox import AgentSignature, CannedResponse, ConversationLabel, Label
+from botschaft.storage.inbox import CannedResponse, ConversationLabel, Label
 
 MAX_CANNED = 2000
 LABEL_COLORS = ("slate", "blue", "green", "amber", "red", "violet")
@@ -102,26 +102,3 @@ def delete_label(ctx: Context, label_id: int) -> None:
     with ctx.db.write() as session:
         session.execute(delete(ConversationLabel).where(ConversationLabel.label_id == label_id))
         session.execute(delete(Label).where(Label.id == label_id))
-
-
-def signature_of(ctx: Context, agent_id: int, display_name: str) -> str:
-    """The agent's signature: their own, else an en dash and their first name."""
-    with ctx.db.read() as session:
-        row = session.get(AgentSignature, agent_id)
-        return row.signature if row is not None else default_signature(display_name)
-
-
-def set_signature(ctx: Context, agent_id: int, signature: str) -> str:
-    """Store the agent's signature; an empty one means replies go unsigned."""
-    signature = signature.strip()
-    if len(signature) > MAX_SIGNATURE or "\n" in signature:
-        raise InvalidInboxSetting(
-            f"A signature is one line of at most {MAX_SIGNATURE} characters.")
-    with ctx.db.write() as session:
-        row = session.get(AgentSignature, agent_id)
-        if row is None:
-            session.add(AgentSignature(agent_id=agent_id, signature=signature,
-                                       updated_at=ctx.clock.now()))
-        else:
-            row.signature, row.updated_at = signature, ctx.clock.now()
-    return signature

@@ -23,6 +23,7 @@ class Actor:
 
     id: int | None
     name: str
+    signature: str | None = None  # under the agent's replies; None: the default one
 
 
 def changed(

@@ -76,16 +76,6 @@ class ConversationAssignment(Base):
     assigned_by: Mapped[int | None] = mapped_column(Integer)  # None: assigned automatically
 
 
-class AgentSignature(Base):
-    """The line under an agent's replies (a dash and a name); no row means the default."""
-
-    __tablename__ = "agent_signatures"
-
-    agent_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    signature: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
 class Attachment(Base):
     """A file in a conversation, its bytes under ``<data_dir>/attachments``.
 

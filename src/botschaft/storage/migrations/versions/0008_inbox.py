@@ -1,4 +1,4 @@
-"""The team inbox: notes, canned responses, labels, assignments, signatures, attachments.
+"""The team inbox: notes, canned responses, labels, assignments, attachments, changes.
 
 Revision ID: 0008
 Revises: 0006
@@ -69,12 +69,6 @@ def upgrade() -> None:
     op.create_index("ix_conversation_assignments_agent", "conversation_assignments",
                     ["agent_id"])
     op.create_table(
-        "agent_signatures",
-        sa.Column("agent_id", sa.Integer, primary_key=True),
-        sa.Column("signature", sa.String(100), nullable=False),
-        sa.Column("updated_at", UTCDateTime, nullable=False),
-    )
-    op.create_table(
         "attachments",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("conversation_id", sa.Integer, sa.ForeignKey("conversations.id"),
@@ -103,6 +97,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("inbox_events", "attachments", "agent_signatures", "conversation_assignments",
+    for table in ("inbox_events", "attachments", "conversation_assignments",
                   "conversation_labels", "labels", "canned_responses", "inbox_notes"):
         op.drop_table(table)
