@@ -8,9 +8,11 @@ from datetime import timedelta
 
 import pytest
 
+from admin_login import create_app_user
 from botschaft.channels.registry import Channels
 from botschaft.domain.composer import SIGNATURE_DASH, InvalidShortcut
 from botschaft.domain.errors import NotFound
+from botschaft.domain.roles import Role
 from botschaft.services.agent_reply import EmptyReply, Reply, send_reply
 from botschaft.services.attachments import (
     AttachmentRefused,
@@ -26,7 +28,6 @@ from botschaft.services.notes import EmptyNote, add_note, notes_of
 from botschaft.settings import ReplyTemplate
 from inbox_people import writes
 
-ANNA = Actor(7, "Anna Schmidt")
 NUMBER = "+4915111111111"
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
 
@@ -36,14 +37,26 @@ def channels(ctx: Context) -> Channels:
     return Channels.from_settings(ctx.settings, ctx.clock)
 
 
-def reply(ctx, channels, conversation, **fields):
-    return asyncio.run(send_reply(ctx, channels, ANNA, conversation, Reply(**fields)))
+@pytest.fixture
+def anna(ctx: Context) -> Actor:
+    user = create_app_user(ctx, role=Role.AGENT, name="Anna Schmidt").user
+    return Actor(user.id, user.display_name)
 
 
-def test_reply_is_signed_with_the_agents_first_name(ctx, channels):
+@pytest.fixture
+def reply(ctx, channels, anna):
+    """Anna replies in a conversation."""
+
+    def send(conversation, **fields):
+        return asyncio.run(send_reply(ctx, channels, anna, conversation, Reply(**fields)))
+
+    return send
+
+
+def test_reply_is_signed_with_the_agents_first_name(ctx, channels, reply):
     conversation = writes(ctx, channels, NUMBER)
 
-    [sent] = reply(ctx, channels, conversation, text="Gern, ich schaue nach.")
+    [sent] = reply(conversation, text="Gern, ich schaue nach.")
 
     assert sent.status == "sent"
     assert sent.author == "agent"
@@ -51,10 +64,10 @@ def test_reply_is_signed_with_the_agents_first_name(ctx, channels):
     assert sent.payload == {"author_name": "Anna Schmidt"}
 
 
-def test_agent_signs_with_their_own_signature_or_none(ctx, channels):
+def test_agent_signs_with_their_own_signature_or_none(ctx, channels, anna):
     conversation = writes(ctx, channels, NUMBER)
-    own = Actor(7, "Anna Schmidt", "Anna, Reisebüro Sonnenschein")
-    unsigned = Actor(7, "Anna Schmidt", "")
+    own = Actor(anna.id, "Anna Schmidt", "Anna, Reisebüro Sonnenschein")
+    unsigned = Actor(anna.id, "Anna Schmidt", "")
 
     [signed] = asyncio.run(send_reply(ctx, channels, own, conversation, Reply("Hallo")))
     [plain] = asyncio.run(send_reply(ctx, channels, unsigned, conversation, Reply("Hallo")))
@@ -63,33 +76,35 @@ def test_agent_signs_with_their_own_signature_or_none(ctx, channels):
     assert plain.text == "Hallo"
 
 
-def test_typed_shortcut_becomes_the_canned_response(ctx, channels):
+def test_typed_shortcut_becomes_the_canned_response(ctx, channels, anna, reply):
     conversation = writes(ctx, channels, NUMBER)
-    save_canned(ctx, "/preis", "Die Reise kostet 1.290 € pro Person.")
+    save_canned(ctx, anna, "/preis", "Die Reise kostet 1.290 € pro Person.")
 
-    [sent] = reply(ctx, channels, conversation, text="/preis")
+    [sent] = reply(conversation, text="/preis")
 
     assert sent.text.startswith("Die Reise kostet 1.290 € pro Person.\n\n")
 
 
-def test_a_shortcut_is_unique_and_must_be_typeable(ctx):
-    save_canned(ctx, "preis", "a")
+def test_a_shortcut_is_unique_and_must_be_typeable(ctx, anna):
+    save_canned(ctx, anna, "preis", "a")
     with pytest.raises(Taken, match="/preis"):
-        save_canned(ctx, "PREIS", "b")
+        save_canned(ctx, anna, "PREIS", "b")
     with pytest.raises(InvalidShortcut):
-        save_canned(ctx, "zwei worte", "b")
+        save_canned(ctx, anna, "zwei worte", "b")
 
 
-def test_reply_outside_the_window_is_skipped_by_the_gate(ctx, channels, clock):
+def test_reply_outside_the_window_is_skipped_by_the_gate(ctx, channels, clock, reply):
     conversation = writes(ctx, channels, NUMBER)
     clock.advance(timedelta(hours=25))
 
-    [skipped] = reply(ctx, channels, conversation, text="Sind Sie noch da?")
+    [skipped] = reply(conversation, text="Sind Sie noch da?")
 
     assert (skipped.status, skipped.skip_reason) == ("skipped", "window_closed")
 
 
-def test_approved_template_goes_outside_the_window_with_its_parameters(ctx, channels, clock):
+def test_approved_template_goes_outside_the_window_with_its_parameters(
+    ctx, channels, clock, reply
+):
     ctx.settings.inbox.templates = [ReplyTemplate(
         name="service_follow_up", language="de",
         text="Hallo {{1}}, hier ist {{2}} von {{3}}: Ihre Antwort ist da.",
@@ -97,23 +112,23 @@ def test_approved_template_goes_outside_the_window_with_its_parameters(ctx, chan
     conversation = writes(ctx, channels, NUMBER, name="Jonas")
     clock.advance(timedelta(days=3))
 
-    [sent] = reply(ctx, channels, conversation, template="service_follow_up")
+    [sent] = reply(conversation, template="service_follow_up")
 
     assert sent.status == "sent"
     assert sent.text == "Hallo Jonas, hier ist Anna Schmidt von Botschaft: Ihre Antwort ist da."
     assert sent.payload["template"]["name"] == "service_follow_up"
     with pytest.raises(NotFound):
-        reply(ctx, channels, conversation, template="not_approved")
+        reply(conversation, template="not_approved")
 
 
-def test_files_go_after_the_text_and_stay_downloadable(ctx, channels):
+def test_files_go_after_the_text_and_stay_downloadable(ctx, channels, anna, reply):
     conversation = writes(ctx, channels, NUMBER)
-    upload = store_upload(ctx, ANNA, conversation, filename="../Angebot Mallorca.pdf",
+    upload = store_upload(ctx, anna, conversation, filename="../Angebot Mallorca.pdf",
                           mime_type="application/pdf", data=b"%PDF-1.7 offer")
-    image = store_upload(ctx, ANNA, conversation, filename="strand.png",
+    image = store_upload(ctx, anna, conversation, filename="strand.png",
                          mime_type="image/png", data=PNG)
 
-    text, pdf, png = reply(ctx, channels, conversation, text="Anbei das Angebot",
+    text, pdf, png = reply(conversation, text="Anbei das Angebot",
                            attachment_ids=(upload.id, image.id))
 
     assert [m.content_type for m in (text, pdf, png)] == ["text", "document", "image"]
@@ -123,35 +138,35 @@ def test_files_go_after_the_text_and_stay_downloadable(ctx, channels):
     assert view.message_id == pdf.id and path.read_bytes() == b"%PDF-1.7 offer"
     assert attachment_file(ctx, image.id)[1].read_bytes() == PNG
     with pytest.raises(NotFound):  # sent already: it cannot ride along a second time
-        reply(ctx, channels, conversation, text="noch mal", attachment_ids=(upload.id,))
+        reply(conversation, text="noch mal", attachment_ids=(upload.id,))
 
 
-def test_too_large_or_empty_files_are_refused_naming_the_setting(ctx, channels):
+def test_too_large_or_empty_files_are_refused_naming_the_setting(ctx, channels, anna):
     conversation = writes(ctx, channels, NUMBER)
     ctx.settings.inbox.max_attachment_mb = 1
 
     with pytest.raises(AttachmentRefused, match="BOTSCHAFT_INBOX__MAX_ATTACHMENT_MB"):
-        store_upload(ctx, ANNA, conversation, filename="big.bin",
+        store_upload(ctx, anna, conversation, filename="big.bin",
                      mime_type="application/octet-stream", data=b"0" * (1024 * 1024 + 1))
     with pytest.raises(AttachmentRefused):
-        store_upload(ctx, ANNA, conversation, filename="x", mime_type="text/plain", data=b"")
+        store_upload(ctx, anna, conversation, filename="x", mime_type="text/plain", data=b"")
 
 
-def test_empty_reply_is_refused(ctx, channels):
+def test_empty_reply_is_refused(ctx, channels, reply):
     conversation = writes(ctx, channels, NUMBER)
 
     with pytest.raises(EmptyReply):
-        reply(ctx, channels, conversation, text="   ")
+        reply(conversation, text="   ")
 
 
-def test_internal_note_is_kept_and_never_sent(ctx, channels):
+def test_internal_note_is_kept_and_never_sent(ctx, channels, anna):
     conversation = writes(ctx, channels, NUMBER)
     before = list_messages(ctx, conversation)
 
-    add_note(ctx, ANNA, conversation, "  Kundin ruft morgen an  ")
+    add_note(ctx, anna, conversation, "  Kundin ruft morgen an  ")
 
     assert [(n.author_name, n.text) for n in notes_of(ctx, conversation)] == [
         ("Anna Schmidt", "Kundin ruft morgen an")]
     assert list_messages(ctx, conversation) == before
     with pytest.raises(EmptyNote):
-        add_note(ctx, ANNA, conversation, " ")
+        add_note(ctx, anna, conversation, " ")

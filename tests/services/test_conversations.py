@@ -6,11 +6,14 @@ from datetime import timedelta
 
 import pytest
 
+from admin_login import create_app_user
 from botschaft.channels.registry import Channels
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.composer import ReplyMode
 from botschaft.domain.consent import MARKETING, ConsentEventKind, ConsentSource, ConsentStatus
 from botschaft.domain.errors import NotFound
+from botschaft.domain.roles import Role
+from botschaft.services.audit import list_audit
 from botschaft.services.canned import create_label
 from botschaft.services.clock import ManualClock
 from botschaft.services.consent import ConsentRecord, record_consent
@@ -29,13 +32,23 @@ from botschaft.services.inbox_feed import Actor, changes_since, current_mark
 from botschaft.services.notes import add_note
 from inbox_people import writes
 
-ANNA_AGENT = Actor(7, "Anna Schmidt")
 NUMBERS = [f"+49151000000{n:02d}" for n in range(12)]
 
 
 @pytest.fixture
 def channels(ctx: Context) -> Channels:
     return Channels.from_settings(ctx.settings, ctx.clock)
+
+
+def agent_named(ctx: Context, name: str) -> Actor:
+    user = create_app_user(ctx, role=Role.AGENT, name=name,
+                           email=f"{name.split(maxsplit=1)[0].lower()}@sonnenschein.example").user
+    return Actor(user.id, user.display_name)
+
+
+@pytest.fixture
+def anna(ctx: Context) -> Actor:
+    return agent_named(ctx, "Anna Schmidt")
 
 
 def five_people(ctx: Context, channels: Channels, clock: ManualClock) -> list[int]:
@@ -58,51 +71,52 @@ def test_list_shows_newest_activity_first_in_keyset_pages(ctx, channels, clock):
     assert first.rows[0].preview == "Hallo" and first.rows[0].waiting
 
 
-def test_list_filters_by_status_assignee_and_label(ctx, channels, clock):
+def test_list_filters_by_status_assignee_and_label(ctx, channels, clock, anna):
     ids = five_people(ctx, channels, clock)
-    vip = create_label(ctx, "VIP", "amber")
-    set_status(ctx, ANNA_AGENT, ids[0], Status.RESOLVED)
-    assign(ctx, ANNA_AGENT, ids[1], ANNA_AGENT.id)
-    set_labels(ctx, ANNA_AGENT, ids[2], {vip.id})
+    vip = create_label(ctx, anna, "VIP", "amber")
+    set_status(ctx, anna, ids[0], Status.RESOLVED)
+    assign(ctx, anna, ids[1], anna.id)
+    set_labels(ctx, anna, ids[2], {vip.id})
 
     def found(**flt):
         return {r.id for r in list_page(ctx, InboxFilter(**flt)).rows}
 
     assert found(status=Status.RESOLVED) == {ids[0]}
     assert found(status=Status.OPEN) == set(ids[1:])
-    assert found(assignee=ANNA_AGENT.id) == {ids[1]}
+    assert found(assignee=anna.id) == {ids[1]}
     assert found(assignee=UNASSIGNED) == set(ids) - {ids[1]}
     assert found(label=vip.id) == {ids[2]}
     assert found(channel=ChannelKind.WHATSAPP) == set()
     assert found(channel=ChannelKind.SANDBOX) == set(ids)
 
 
-def test_reassigning_and_unassigning_leave_one_assignee(ctx, channels):
+def test_reassigning_and_unassigning_leave_one_assignee(ctx, channels, anna):
     conversation = writes(ctx, channels, NUMBERS[0])
 
-    assign(ctx, ANNA_AGENT, conversation, 7)
-    assign(ctx, ANNA_AGENT, conversation, 8)
-    assert thread(ctx, conversation, templates=True).row.assignee_id == 8
-    assign(ctx, ANNA_AGENT, conversation, None)
+    ben = agent_named(ctx, "Ben Berger")
+    assign(ctx, anna, conversation, anna.id)
+    assign(ctx, anna, conversation, ben.id)
+    assert thread(ctx, conversation, templates=True).row.assignee_id == ben.id
+    assign(ctx, anna, conversation, None)
     assert thread(ctx, conversation, templates=True).row.assignee_id is None
 
 
-def test_labels_are_replaced_as_a_set_and_unknown_labels_refused(ctx, channels):
+def test_labels_are_replaced_as_a_set_and_unknown_labels_refused(ctx, channels, anna):
     conversation = writes(ctx, channels, NUMBERS[0])
-    vip, lead = create_label(ctx, "VIP"), create_label(ctx, "Lead", "green")
+    vip, lead = create_label(ctx, anna, "VIP"), create_label(ctx, anna, "Lead", "green")
 
-    set_labels(ctx, ANNA_AGENT, conversation, {vip.id, lead.id})
-    set_labels(ctx, ANNA_AGENT, conversation, {lead.id})
+    set_labels(ctx, anna, conversation, {vip.id, lead.id})
+    set_labels(ctx, anna, conversation, {lead.id})
 
     assert [label.name for label in thread(ctx, conversation, templates=True).row.labels] == [
         "Lead"]
     with pytest.raises(NotFound):
-        set_labels(ctx, ANNA_AGENT, conversation, {999})
+        set_labels(ctx, anna, conversation, {999})
 
 
-def test_a_resolved_conversation_opens_again_when_the_person_writes(ctx, channels):
+def test_a_resolved_conversation_opens_again_when_the_person_writes(ctx, channels, anna):
     conversation = writes(ctx, channels, NUMBERS[0])
-    set_status(ctx, ANNA_AGENT, conversation, Status.RESOLVED)
+    set_status(ctx, anna, conversation, Status.RESOLVED)
 
     writes(ctx, channels, NUMBERS[0], "Noch eine Frage")
 
@@ -129,21 +143,44 @@ def test_thread_shows_the_window_and_the_consent_from_the_ledger(
     assert thread(ctx, conversation, templates=True).reply.mode is ReplyMode.TEMPLATES
 
 
-def test_every_change_reaches_the_change_feed(ctx, channels):
+def test_every_change_reaches_the_change_feed(ctx, channels, anna):
     conversation = writes(ctx, channels, NUMBERS[0])
     other = writes(ctx, channels, NUMBERS[1])
     mark = current_mark(ctx)
 
-    add_note(ctx, ANNA_AGENT, conversation, "Ruft morgen an")
+    add_note(ctx, anna, conversation, "Ruft morgen an")
     mark, touched = changes_since(ctx, mark)
     assert touched == {conversation}
-    set_status(ctx, ANNA_AGENT, other, Status.PENDING)
+    set_status(ctx, anna, other, Status.PENDING)
     writes(ctx, channels, NUMBERS[0], "Danke")
     mark, touched = changes_since(ctx, mark)
     assert touched == {conversation, other}
     assert changes_since(ctx, mark)[1] == set()
 
 
-def test_unknown_conversation_is_not_found(ctx):
+def test_each_change_is_in_the_audit_log_with_who_did_it(ctx, channels, anna):
+    conversation = writes(ctx, channels, NUMBERS[0])
+
+    set_status(ctx, anna, conversation, Status.PENDING)
+    assign(ctx, anna, conversation, anna.id)
+    add_note(ctx, anna, conversation, "Rückruf")
+
+    entries = list_audit(ctx, action_prefix="conversation.")
+    assert [(e.action, e.actor_id, e.target) for e in entries] == [
+        ("conversation.note_added", anna.id, f"conversation:{conversation}"),
+        ("conversation.assigned", anna.id, f"conversation:{conversation}"),
+        ("conversation.status", anna.id, f"conversation:{conversation}"),
+    ]
+    assert entries[2].detail == {"from": "open", "to": "pending"}
+
+
+def test_assigning_to_nobody_who_exists_is_refused(ctx, channels, anna):
+    conversation = writes(ctx, channels, NUMBERS[0])
+
     with pytest.raises(NotFound):
-        set_status(ctx, ANNA_AGENT, 404, Status.OPEN)
+        assign(ctx, anna, conversation, 999)
+
+
+def test_unknown_conversation_is_not_found(ctx, anna):
+    with pytest.raises(NotFound):
+        set_status(ctx, anna, 404, Status.OPEN)

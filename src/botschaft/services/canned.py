@@ -11,8 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from botschaft.domain.composer import check_shortcut
 from botschaft.domain.errors import BotschaftError, NotFound
+from botschaft.services.audit import record_audit
 from botschaft.services.context import Context
 from botschaft.services.conversations import LabelView
+from botschaft.services.inbox_feed import Actor
 from botschaft.storage.inbox import CannedResponse, ConversationLabel, Label
 
 MAX_CANNED = 2000
@@ -47,8 +49,8 @@ def canned_map(ctx: Context) -> dict[str, str]:
     return {c.shortcut: c.text for c in canned_responses(ctx)}
 
 
-def save_canned(ctx: Context, shortcut: str, text: str, canned_id: int | None = None
-                ) -> CannedView:
+def save_canned(ctx: Context, actor: Actor, shortcut: str, text: str,
+                canned_id: int | None = None) -> CannedView:
     """Create a canned response, or change ``canned_id``'s; a shortcut is unique."""
     name, text = check_shortcut(shortcut), text.strip()
     if not text or len(text) > MAX_CANNED:
@@ -66,14 +68,18 @@ def save_canned(ctx: Context, shortcut: str, text: str, canned_id: int | None = 
                 row = found
                 row.shortcut, row.text, row.updated_at = name, text, now
             session.flush()
+            record_audit(session, actor.id, "canned.saved", f"canned:{row.id}",
+                         {"shortcut": name}, at=now)
             return CannedView(row.id, row.shortcut, row.text)
     except IntegrityError:
         raise Taken(f"The shortcut /{name} exists already.") from None
 
 
-def delete_canned(ctx: Context, canned_id: int) -> None:
+def delete_canned(ctx: Context, actor: Actor, canned_id: int) -> None:
     with ctx.db.write() as session:
         session.execute(delete(CannedResponse).where(CannedResponse.id == canned_id))
+        record_audit(session, actor.id, "canned.deleted", f"canned:{canned_id}",
+                     at=ctx.clock.now())
 
 
 def labels(ctx: Context) -> list[LabelView]:
@@ -82,7 +88,7 @@ def labels(ctx: Context) -> list[LabelView]:
         return [LabelView(r.id, r.name, r.color) for r in rows]
 
 
-def create_label(ctx: Context, name: str, color: str = "slate") -> LabelView:
+def create_label(ctx: Context, actor: Actor, name: str, color: str = "slate") -> LabelView:
     name = name.strip()
     if not _LABEL_NAME.fullmatch(name):
         raise InvalidInboxSetting("A label's name has 1 to 64 characters.")
@@ -93,12 +99,16 @@ def create_label(ctx: Context, name: str, color: str = "slate") -> LabelView:
             row = Label(name=name, color=color, created_at=ctx.clock.now())
             session.add(row)
             session.flush()
+            record_audit(session, actor.id, "label.created", f"label:{row.id}",
+                         {"name": name}, at=row.created_at)
             return LabelView(row.id, row.name, row.color)
     except IntegrityError:
         raise Taken(f"The label {name!r} exists already.") from None
 
 
-def delete_label(ctx: Context, label_id: int) -> None:
+def delete_label(ctx: Context, actor: Actor, label_id: int) -> None:
     with ctx.db.write() as session:
+        record_audit(session, actor.id, "label.deleted", f"label:{label_id}",
+                     at=ctx.clock.now())
         session.execute(delete(ConversationLabel).where(ConversationLabel.label_id == label_id))
         session.execute(delete(Label).where(Label.id == label_id))

@@ -21,7 +21,8 @@ from botschaft.domain.errors import BotschaftError, NotFound
 from botschaft.services.context import Context
 from botschaft.services.inbox_feed import Actor, changed
 from botschaft.services.recipients import recipient_for
-from botschaft.storage.inbox import ConversationAssignment, ConversationLabel, Label
+from botschaft.storage.accounts import User
+from botschaft.storage.inbox import ConversationLabel, Label
 from botschaft.storage.models import ChannelIdentity, Contact, Conversation, Message
 
 
@@ -85,13 +86,10 @@ def list_page(ctx: Context, flt: InboxFilter) -> Page:
     if not 1 <= flt.limit <= 200:
         raise InvalidFilter("A page holds 1 to 200 conversations.")
     query = (
-        select(Conversation, Contact.display_name, ChannelIdentity.address,
-               ConversationAssignment.agent_id)
+        select(Conversation, Contact.display_name, ChannelIdentity.address)
         .join(Contact, Contact.id == Conversation.contact_id)
         .outerjoin(ChannelIdentity, (ChannelIdentity.contact_id == Conversation.contact_id)
                    & (ChannelIdentity.channel == Conversation.channel))
-        .outerjoin(ConversationAssignment,
-                   ConversationAssignment.conversation_id == Conversation.id)
         .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
         .limit(flt.limit + 1)
     )
@@ -100,9 +98,9 @@ def list_page(ctx: Context, flt: InboxFilter) -> Page:
     if flt.status is not None:
         query = query.where(Conversation.status == flt.status.value)
     if flt.assignee == UNASSIGNED:
-        query = query.where(ConversationAssignment.agent_id.is_(None))
+        query = query.where(Conversation.assignee_id.is_(None))
     elif flt.assignee is not None:
-        query = query.where(ConversationAssignment.agent_id == flt.assignee)
+        query = query.where(Conversation.assignee_id == flt.assignee)
     if flt.label is not None:
         query = query.where(exists().where(
             ConversationLabel.conversation_id == Conversation.id,
@@ -123,9 +121,9 @@ def list_page(ctx: Context, flt: InboxFilter) -> Page:
         rows = [
             ConversationRow(
                 c.id, c.contact_id, name, c.channel, address, c.status, c.last_message_at,
-                agent, labels.get(c.id, ()), *_preview_and_waiting(previews, c.id),
+                c.assignee_id, labels.get(c.id, ()), *_preview_and_waiting(previews, c.id),
             )
-            for c, name, address, agent in page
+            for c, name, address in page
         ]
     last = rows[-1] if rows else None
     cursor = (last.last_message_at, last.id) if more and last else None
@@ -198,8 +196,6 @@ def thread(ctx: Context, conversation_id: int, *, templates: bool) -> Thread:
             ChannelIdentity.contact_id == contact.id,
             ChannelIdentity.channel == conversation.channel,
         ))
-        agent = session.scalar(select(ConversationAssignment.agent_id).where(
-            ConversationAssignment.conversation_id == conversation_id))
         labels = _labels_of(session, [conversation_id]).get(conversation_id, ())
         channel = ChannelKind(conversation.channel)
         last_inbound = identity.last_inbound_at if identity else None
@@ -213,7 +209,7 @@ def thread(ctx: Context, conversation_id: int, *, templates: bool) -> Thread:
         row = ConversationRow(
             conversation.id, contact.id, contact.display_name, conversation.channel,
             identity.address if identity else None, conversation.status,
-            conversation.last_message_at, agent, labels,
+            conversation.last_message_at, conversation.assignee_id, labels,
             *_preview_and_waiting(_previews(session, [conversation_id]), conversation_id),
         )
         options = reply_options(channel, last_inbound, ctx.settings.policy.policy(),
@@ -229,12 +225,12 @@ def set_status(ctx: Context, actor: Actor, conversation_id: int, status: Status)
         before = conversation.status
         conversation.status = status.value
         changed(session, ctx, actor, conversation_id, kind="conversation.status",
-                detail=f"{before} -> {status.value}")
+                detail={"from": before, "to": status.value})
 
 
 def assign(ctx: Context, actor: Actor, conversation_id: int, agent_id: int | None) -> None:
-    """Give the conversation to ``agent_id``, or to nobody (None). Manual; the on-duty
-    rotation assigns through ``assign_in`` with ``actor.id`` None."""
+    """Give the conversation to ``agent_id``, or to nobody (None). This is the manual way;
+    automatic assignment calls ``assign_in`` inside its own transaction."""
     with ctx.db.write() as session:
         assign_in(session, ctx, actor, conversation_id, agent_id)
 
@@ -242,20 +238,17 @@ def assign(ctx: Context, actor: Actor, conversation_id: int, agent_id: int | Non
 def assign_in(
     session: Session, ctx: Context, actor: Actor, conversation_id: int, agent_id: int | None
 ) -> None:
-    _conversation(session, conversation_id)
-    current = session.get(ConversationAssignment, conversation_id)
-    if (current.agent_id if current else None) == agent_id:
+    conversation = _conversation(session, conversation_id)
+    if conversation.assignee_id == agent_id:
         return
-    if agent_id is None:
-        session.delete(current)
-    elif current is None:
-        session.add(ConversationAssignment(conversation_id=conversation_id, agent_id=agent_id,
-                                           assigned_at=ctx.clock.now(), assigned_by=actor.id))
-    else:
-        current.agent_id, current.assigned_at, current.assigned_by = (
-            agent_id, ctx.clock.now(), actor.id)
-    changed(session, ctx, actor, conversation_id, kind="conversation.assign",
-                detail=f"agent {agent_id}" if agent_id is not None else "nobody")
+    if agent_id is not None:
+        agent = session.get(User, agent_id)
+        if agent is None or agent.disabled_at is not None:
+            raise NotFound(f"There is no active agent #{agent_id}.")
+    before = conversation.assignee_id
+    conversation.assignee_id = agent_id
+    changed(session, ctx, actor, conversation_id, kind="conversation.assigned",
+            detail={"from": before, "to": agent_id})
 
 
 def set_labels(ctx: Context, actor: Actor, conversation_id: int, label_ids: set[int]) -> None:
@@ -277,7 +270,7 @@ def set_labels(ctx: Context, actor: Actor, conversation_id: int, label_ids: set[
                                           added_at=now) for label in label_ids - current)
         names = sorted(session.scalars(select(Label.name).where(Label.id.in_(label_ids))).all())
         changed(session, ctx, actor, conversation_id, kind="conversation.labels",
-                detail=", ".join(names) or "none")
+                detail={"labels": names})
 
 
 def _conversation(session: Session, conversation_id: int) -> Conversation:

@@ -7,11 +7,14 @@ are followed in ``messages`` directly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from botschaft.services.audit import record_audit
 from botschaft.services.context import Context
 from botschaft.storage.inbox import InboxEvent
 from botschaft.storage.models import Message
@@ -28,10 +31,13 @@ class Actor:
 
 def changed(
     session: Session, ctx: Context, actor: Actor, conversation_id: int, *, kind: str,
-    detail: str,
+    detail: Mapping[str, Any],
 ) -> None:
-    """Record that ``conversation_id`` changed; in the caller's transaction."""
-    session.add(InboxEvent(conversation_id=conversation_id, kind=kind, at=ctx.clock.now()))
+    """Record, in the caller's transaction, that ``actor`` changed ``conversation_id``: a
+    row of the change feed and one of the audit log (``kind`` is the audit action)."""
+    now = ctx.clock.now()
+    session.add(InboxEvent(conversation_id=conversation_id, kind=kind, at=now))
+    record_audit(session, actor.id, kind, f"conversation:{conversation_id}", detail, at=now)
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,8 @@ def add_note(ctx: Context, actor: Actor, conversation_id: int, text: str) -> Not
                          author_name=actor.name, text=text, created_at=ctx.clock.now())
         session.add(note)
         session.flush()
-        changed(session, ctx, actor, conversation_id, kind="note.add",
-                detail=f"note #{note.id}")
+        changed(session, ctx, actor, conversation_id, kind="conversation.note_added",
+                detail={"note": note.id})
         return NoteView(note.id, conversation_id, note.author_name, note.text, note.created_at)
 
 

@@ -1,7 +1,7 @@
-"""Tables of the team inbox: notes, canned responses, labels, assignments, attachments.
+"""Tables of the team inbox: notes, canned responses, labels, attachments, the change feed.
 
-New tables only; the conversations and messages tables stay as the channels write them.
-Agents are the admin app's users (``users.id``).
+New tables only (a conversation's assignee is ``conversations.assignee_id``, the admin
+app's); agents are its users (``users.id``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class InboxNote(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
-    author_id: Mapped[int | None] = mapped_column(Integer)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     author_name: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -63,19 +63,6 @@ class ConversationLabel(Base):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ConversationAssignment(Base):
-    """Who answers a conversation now; no row means nobody does."""
-
-    __tablename__ = "conversation_assignments"
-    __table_args__ = (Index("ix_conversation_assignments_agent", "agent_id"),)
-
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"),
-                                                 primary_key=True)
-    agent_id: Mapped[int] = mapped_column(Integer)
-    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    assigned_by: Mapped[int | None] = mapped_column(Integer)  # None: assigned automatically
-
-
 class Attachment(Base):
     """A file in a conversation, its bytes under ``<data_dir>/attachments``.
 
@@ -97,7 +84,7 @@ class Attachment(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(String(255))  # relative to <data_dir>/attachments
-    uploaded_by: Mapped[int | None] = mapped_column(Integer)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -1,4 +1,4 @@
-"""The team inbox: notes, canned responses, labels, assignments, attachments, changes.
+"""The team inbox: notes, canned responses, labels, attachments, changes.
 
 Revision ID: 0008
 Revises: 0006
@@ -13,7 +13,7 @@ from alembic import op
 from botschaft.storage.types import UTCDateTime
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("conversation_id", sa.Integer, sa.ForeignKey("conversations.id"),
                   nullable=False),
-        sa.Column("author_id", sa.Integer),
+        sa.Column("author_id", sa.Integer, sa.ForeignKey("users.id")),
         sa.Column("author_name", sa.String(200), nullable=False),
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
@@ -59,16 +59,6 @@ def upgrade() -> None:
     op.create_index("ix_conversation_labels_label", "conversation_labels",
                     ["label_id", "conversation_id"])
     op.create_table(
-        "conversation_assignments",
-        sa.Column("conversation_id", sa.Integer, sa.ForeignKey("conversations.id"),
-                  primary_key=True),
-        sa.Column("agent_id", sa.Integer, nullable=False),
-        sa.Column("assigned_at", UTCDateTime, nullable=False),
-        sa.Column("assigned_by", sa.Integer),
-    )
-    op.create_index("ix_conversation_assignments_agent", "conversation_assignments",
-                    ["agent_id"])
-    op.create_table(
         "attachments",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("conversation_id", sa.Integer, sa.ForeignKey("conversations.id"),
@@ -81,7 +71,7 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer, nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("path", sa.String(255), nullable=False),
-        sa.Column("uploaded_by", sa.Integer),
+        sa.Column("uploaded_by", sa.Integer, sa.ForeignKey("users.id")),
         sa.Column("created_at", UTCDateTime, nullable=False),
     )
     op.create_index("ix_attachments_message", "attachments", ["message_id"])
@@ -97,6 +87,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("inbox_events", "attachments", "conversation_assignments",
-                  "conversation_labels", "labels", "canned_responses", "inbox_notes"):
+    for table in ("inbox_events", "attachments", "conversation_labels", "labels",
+                  "canned_responses", "inbox_notes"):
         op.drop_table(table)
