@@ -26,6 +26,10 @@ from botschaft.web import (
 from botschaft.web.admin import account_pages, settings_pages
 from botschaft.web.api import conversations, signup_pages
 from botschaft.web.errors import install_error_handlers
+from botschaft.web.inbox import files as inbox_files
+from botschaft.web.inbox import live as inbox_live
+from botschaft.web.inbox import pages as inbox_pages
+from botschaft.web.inbox import settings as inbox_settings
 from botschaft.worker.inbound_lane import InboundLane
 from botschaft.worker.scheduler import run_scheduler
 
@@ -72,6 +76,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (health.router, webhooks.router, conversations.router, sandbox_api.router,
                    webchat.router, sandbox_page.router, preferences.router, signup_pages.router,
-                   join.router, account_pages.router, settings_pages.router):
+                   join.router, account_pages.router, settings_pages.router,
+                   inbox_pages.router, inbox_pages.reply_router, inbox_files.router, inbox_files.public_router,
+                   inbox_live.router, inbox_settings.router):
         app.include_router(router)
     return app

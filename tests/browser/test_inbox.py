@@ -1,0 +1,77 @@
+"""The team inbox in Chromium: a sandbox conversation is answered, with a canned response
+and an internal note, and the reply arrives on the sandbox phone."""
+
+from __future__ import annotations
+
+import httpx
+from admin_login import create_app_user, log_in_page
+from web_app import wait_for
+
+from botschaft.domain.roles import Role
+from botschaft.services.canned import create_label, save_canned
+from botschaft.services.inbox_feed import Actor
+
+NUMBER = "+4915111112222"
+
+
+def phone_writes(app, text: str, name: str = "Jonas Weber", number: str = NUMBER) -> None:
+    httpx.post(f"{app.base_url}/sandbox/api/messages",
+               json={"number": number, "text": text, "name": name}).raise_for_status()
+
+
+def phone_reads(app, number: str = NUMBER) -> list[dict]:
+    answer = httpx.get(f"{app.base_url}/sandbox/api/messages", params={"number": number})
+    answer.raise_for_status()
+    return answer.json()
+
+
+def test_agent_answers_a_sandbox_conversation_with_a_canned_response_and_a_note(
+    page, running_app, screenshots
+):
+    agent = create_app_user(running_app.ctx, role=Role.AGENT, name="Anna Schmidt",
+                            email="anna@sonnenschein.example")
+    actor = Actor(agent.id, "Anna Schmidt")
+    save_canned(running_app.ctx, actor, "preis",
+                "Die Woche auf Mallorca kostet 1.290 € pro Person, Flug inklusive.")
+    create_label(running_app.ctx, actor, "Angebot", "amber")
+    phone_writes(running_app, "Hallo, was kostet die Mallorca-Reise im Mai?")
+    phone_writes(running_app, "Guten Tag, ist der Ausflug am Samstag noch frei?",
+                 name="Petra Lang", number="+4915133334444")
+    wait_for(lambda: len(phone_reads(running_app)) >= 1)
+
+    log_in_page(page, running_app, agent)
+    page.goto(f"{running_app.base_url}/app/inbox")
+    page.get_by_role("link", name="Jonas Weber").first.click()
+    page.wait_for_selector(".thread")
+    assert "Mallorca-Reise" in page.locator("#messages").inner_text()
+
+    box = page.locator("#reply-text")
+    box.click()
+    box.type("Gern! /preis ")
+    wait_for(lambda: "1.290" in box.input_value())
+    page.get_by_role("button", name="Senden").click()
+    page.wait_for_selector(".msg.out")
+
+    reply = wait_for(lambda: [m for m in phone_reads(running_app) if m["direction"] == "out"])
+    assert reply[-1]["text"] == (
+        "Gern! Die Woche auf Mallorca kostet 1.290 € pro Person, Flug inklusive.\n\n– Anna")
+
+    page.locator("#note-text").fill("Kunde fragt nach Familienzimmer – morgen anrufen.")
+    page.get_by_role("button", name="Notiz speichern").click()
+    page.wait_for_selector(".msg.note")
+    assert "INTERNE NOTIZ" in page.locator(".msg.note").inner_text().upper()
+    assert all("Familienzimmer" not in (m["text"] or "") for m in phone_reads(running_app))
+
+    page.locator(".label-check", has_text="Angebot").click()
+    page.get_by_role("button", name="Labels speichern").click()
+    page.wait_for_selector(".conversation .label-tag")
+
+    # The person answers: the open thread shows it without a reload.
+    phone_writes(running_app, "Super, dann buche ich!")
+    page.wait_for_selector("text=Super, dann buche ich!")
+    page.screenshot(path=str(screenshots / "inbox.png"))
+
+    page.get_by_role("button", name="Erledigt").click()
+    page.wait_for_selector(".seg.is-on:has-text('Erledigt')")
+    page.goto(f"{running_app.base_url}/app/inbox-settings")
+    page.screenshot(path=str(screenshots / "inbox-settings.png"), full_page=True)
