@@ -4,12 +4,13 @@ and an internal note, and the reply arrives on the sandbox phone."""
 from __future__ import annotations
 
 import httpx
-from admin_login import create_app_user, log_in_page
-from web_app import wait_for
 
+from admin_login import create_app_user, log_in_page
+from botschaft.domain.composer import SIGNATURE_DASH
 from botschaft.domain.roles import Role
 from botschaft.services.canned import create_label, save_canned
 from botschaft.services.inbox_feed import Actor
+from web_app import wait_for
 
 NUMBER = "+4915111112222"
 
@@ -54,9 +55,10 @@ def test_agent_answers_a_sandbox_conversation_with_a_canned_response_and_a_note(
 
     reply = wait_for(lambda: [m for m in phone_reads(running_app) if m["direction"] == "out"])
     assert reply[-1]["text"] == (
-        "Gern! Die Woche auf Mallorca kostet 1.290 € pro Person, Flug inklusive.\n\n– Anna")
+        "Gern! Die Woche auf Mallorca kostet 1.290 € pro Person, Flug inklusive.\n\n"
+        f"{SIGNATURE_DASH} Anna")
 
-    page.locator("#note-text").fill("Kunde fragt nach Familienzimmer – morgen anrufen.")
+    page.locator("#note-text").fill("Kunde fragt nach Familienzimmer, morgen anrufen.")
     page.get_by_role("button", name="Notiz speichern").click()
     page.wait_for_selector(".msg.note")
     assert "INTERNE NOTIZ" in page.locator(".msg.note").inner_text().upper()
@@ -68,7 +70,7 @@ def test_agent_answers_a_sandbox_conversation_with_a_canned_response_and_a_note(
 
     # The person answers: the open thread shows it without a reload.
     phone_writes(running_app, "Super, dann buche ich!")
-    page.wait_for_selector("text=Super, dann buche ich!")
+    page.wait_for_selector("#messages >> text=Super, dann buche ich!")
     page.screenshot(path=str(screenshots / "inbox.png"))
 
     page.get_by_role("button", name="Erledigt").click()

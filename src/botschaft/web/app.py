@@ -77,7 +77,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     for router in (health.router, webhooks.router, conversations.router, sandbox_api.router,
                    webchat.router, sandbox_page.router, preferences.router, signup_pages.router,
                    join.router, account_pages.router, settings_pages.router,
-                   inbox_pages.router, inbox_pages.reply_router, inbox_files.router, inbox_files.public_router,
-                   inbox_live.router, inbox_settings.router):
+                   inbox_pages.router, inbox_pages.reply_router, inbox_files.router,
+                   inbox_files.public_router, inbox_live.router, inbox_settings.router):
         app.include_router(router)
     return app
