@@ -3,6 +3,8 @@ and an internal note, and the reply arrives on the sandbox phone."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 
 from admin_login import create_app_user, log_in_page
@@ -27,7 +29,7 @@ def phone_reads(app, number: str = NUMBER) -> list[dict]:
 
 
 def test_agent_answers_a_sandbox_conversation_with_a_canned_response_and_a_note(
-    page, running_app, screenshots
+    page, running_app, screenshots, clock
 ):
     agent = create_app_user(running_app.ctx, role=Role.AGENT, name="Anna Schmidt",
                             email="anna@sonnenschein.example")
@@ -40,6 +42,7 @@ def test_agent_answers_a_sandbox_conversation_with_a_canned_response_and_a_note(
                  name="Petra Lang", number="+4915133334444")
     wait_for(lambda: len(phone_reads(running_app)) >= 1)
 
+    clock.advance(timedelta(minutes=3))
     log_in_page(page, running_app, agent)
     page.goto(f"{running_app.base_url}/app/inbox")
     page.get_by_role("link", name="Jonas Weber").first.click()
@@ -58,6 +61,7 @@ def test_agent_answers_a_sandbox_conversation_with_a_canned_response_and_a_note(
         "Gern! Die Woche auf Mallorca kostet 1.290 € pro Person, Flug inklusive.\n\n"
         f"{SIGNATURE_DASH} Anna")
 
+    clock.advance(timedelta(minutes=2))
     page.locator("#note-text").fill("Kunde fragt nach Familienzimmer, morgen anrufen.")
     page.get_by_role("button", name="Notiz speichern").click()
     page.wait_for_selector(".msg.note")
@@ -69,6 +73,7 @@ def test_agent_answers_a_sandbox_conversation_with_a_canned_response_and_a_note(
     page.wait_for_selector(".conversation .label-tag")
 
     # The person answers: the open thread shows it without a reload.
+    clock.advance(timedelta(minutes=4))
     phone_writes(running_app, "Super, dann buche ich!")
     page.wait_for_selector("#messages >> text=Super, dann buche ich!")
     page.screenshot(path=str(screenshots / "inbox.png"))
