@@ -35,6 +35,11 @@ POLICY = (
     "base-uri 'none'; frame-ancestors 'none'"
 )
 _DATE_TIME = {"de": "d. MMM yyyy, HH:mm", "en": "d MMM yyyy, HH:mm"}
+# How states and ledger events look in lists and timelines (a badge's or a dot's class).
+STATUS_CLASS = {"active": "ok", "pending": "warning", "withdrawn": "danger",
+                "expired": "muted", "none": "muted"}
+KIND_CLASS = {"confirmed": "ok", "granted": "ok", "imported": "ok", "requested": "info",
+              "withdrawn": "danger", "expired": "warning", "paused": "info", "limited": "info"}
 HEADERS = {
     "Content-Security-Policy": POLICY,
     "Cache-Control": "no-store",
@@ -60,7 +65,8 @@ def app_page(
         template, language, who=who, user=who.user, nav=entries_for(who.user.role),
         current=current, csrf=csrf_token(request), csrf_input=_csrf_input(request),
         notice=_notice(request, language), when=_when_formatter(request, language),
-        business=request.app.state.settings.business.name, **values,
+        business=request.app.state.settings.business.name, status_class=STATUS_CLASS,
+        kind_class=KIND_CLASS, **values,
     )
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 
