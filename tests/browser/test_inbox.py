@@ -4,17 +4,33 @@ and an internal note, and the reply arrives on the sandbox phone."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
+import pytest
 
 from admin_login import create_app_user, log_in_page
 from botschaft.domain.composer import SIGNATURE_DASH
 from botschaft.domain.roles import Role
 from botschaft.services.canned import create_label, save_canned
 from botschaft.services.inbox_feed import Actor
+from botschaft.settings import BusinessSettings, InboxSettings, ReplyTemplate, Settings
 from web_app import wait_for
 
 NUMBER = "+4915111112222"
+FOLLOW_UP = ReplyTemplate(
+    name="service_follow_up", language="de",
+    text="Hallo {{1}}, hier ist {{2}} von {{3}}. Wir haben eine Antwort auf Ihre Frage:"
+    " schreiben Sie uns einfach zurück.",
+    parameters=["contact_name", "agent_name", "business_name"])
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """A travel agency with one approved WhatsApp template for after the window."""
+    return Settings(data_dir=tmp_path / "data", database_url=database_url,
+                    business=BusinessSettings(name="Reisebüro Sonnenschein"),
+                    inbox=InboxSettings(templates=[FOLLOW_UP]))
 
 
 def phone_writes(app, text: str, name: str = "Jonas Weber", number: str = NUMBER) -> None:
@@ -82,3 +98,27 @@ def test_agent_answers_a_sandbox_conversation_with_a_canned_response_and_a_note(
     page.wait_for_selector(".seg.is-on:has-text('Erledigt')")
     page.goto(f"{running_app.base_url}/app/inbox-settings")
     page.screenshot(path=str(screenshots / "inbox-settings.png"), full_page=True)
+
+
+def test_after_the_window_the_composer_offers_the_approved_template(
+    page, running_app, screenshots, clock
+):
+    agent = create_app_user(running_app.ctx, role=Role.AGENT, name="Anna Schmidt",
+                            email="anna@sonnenschein.example")
+    phone_writes(running_app, "Können Sie mir das Angebot für Kreta schicken?")
+    wait_for(lambda: running_app.client().get("/api/v1/conversations").json())
+    clock.advance(timedelta(hours=30))
+
+    log_in_page(page, running_app, agent)
+    page.goto(f"{running_app.base_url}/app/inbox")
+    page.get_by_role("link", name="Jonas Weber").first.click()
+    page.wait_for_selector(".templates")
+    assert "Fenster geschlossen" in page.locator(".thread-head").inner_text()
+    assert page.locator("#reply-text").count() == 0  # no free text outside the window
+    page.screenshot(path=str(screenshots / "inbox-template.png"))
+
+    page.get_by_role("button", name="Vorlage senden").click()
+    reply = wait_for(lambda: [m for m in phone_reads(running_app) if m["direction"] == "out"])
+    assert reply[-1]["text"] == (
+        "Hallo Jonas Weber, hier ist Anna Schmidt von Reisebüro Sonnenschein. Wir haben eine"
+        " Antwort auf Ihre Frage: schreiben Sie uns einfach zurück.")

@@ -44,7 +44,8 @@ def _channels(request: Request) -> Channels:
 
 @router.get("/inbox")
 async def inbox_page(request: Request, ctx: Ctx, who: Agent) -> Response:
-    values = await run_in_threadpool(list_context, ctx, request, who)
+    values = await run_in_threadpool(list_context, ctx, request, who,
+                                     language_of(request, who))
     return app_page(request, who, "app/inbox/page.html", current="app.nav.inbox",
                     open_id=None, **values)
 
@@ -52,7 +53,8 @@ async def inbox_page(request: Request, ctx: Ctx, who: Agent) -> Response:
 @router.get("/inbox/{conversation_id}")
 async def thread_page(request: Request, ctx: Ctx, who: Agent, conversation_id: int) -> Response:
     language = language_of(request, who)
-    values = await run_in_threadpool(list_context, ctx, request, who)
+    values = await run_in_threadpool(list_context, ctx, request, who,
+                                     language_of(request, who))
     thread = await run_in_threadpool(thread_context, ctx, _channels(request), who,
                                      conversation_id, language)
     return app_page(request, who, "app/inbox/page.html", current="app.nav.inbox",
@@ -62,7 +64,8 @@ async def thread_page(request: Request, ctx: Ctx, who: Agent, conversation_id: i
 @router.get("/inbox-fragments/list")
 async def list_fragment(request: Request, ctx: Ctx, who: Agent) -> Response:
     """The list alone, for the live view to swap in."""
-    values = await run_in_threadpool(list_context, ctx, request, who)
+    values = await run_in_threadpool(list_context, ctx, request, who,
+                                     language_of(request, who))
     open_id = request.query_params.get("open", "")
     return _fragment(request, who, "app/inbox/_list.html",
                      open_id=int(open_id) if open_id.isdigit() else None, **values)
@@ -73,7 +76,8 @@ async def thread_fragment(request: Request, ctx: Ctx, who: Agent, conversation_i
                           ) -> Response:
     """The thread's messages and header alone, for the live view to swap in."""
     language = language_of(request, who)
-    values = await run_in_threadpool(list_context, ctx, request, who)
+    values = await run_in_threadpool(list_context, ctx, request, who,
+                                     language_of(request, who))
     thread = await run_in_threadpool(thread_context, ctx, _channels(request), who,
                                      conversation_id, language)
     return _fragment(request, who, "app/inbox/_thread.html", open_id=conversation_id,

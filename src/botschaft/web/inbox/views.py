@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time
 from fastapi import Request
 
 from botschaft.channels.registry import Channels
@@ -73,7 +76,8 @@ def cursor_text(cursor: tuple[datetime, int] | None) -> str:
     return f"{cursor[0].isoformat()}_{cursor[1]}" if cursor else ""
 
 
-def list_context(ctx: Context, request: Request, who: SignedIn) -> dict[str, Any]:
+def list_context(ctx: Context, request: Request, who: SignedIn, language: str
+                 ) -> dict[str, Any]:
     flt = inbox_filter(request, who)
     page = conversations.list_page(ctx, flt)
     agents = [u for u in list_users(ctx) if u.active]
@@ -83,7 +87,7 @@ def list_context(ctx: Context, request: Request, who: SignedIn) -> dict[str, Any
         "page": page, "filters": filters, "list_query": urlencode(filters),
         "older_query": urlencode({**filters, "before": cursor_text(page.next)}),
         "next_cursor": cursor_text(page.next), "agents": {a.id: a for a in agents},
-        "agent_list": agents,
+        "agent_list": agents, "short_time": short_time(ctx, language),
         "labels": canned.labels(ctx), "channels": list(ChannelKind),
         "statuses": [s.value for s in Status],
     }
@@ -138,9 +142,23 @@ def remaining_text(language: str, left: timedelta | None) -> str | None:
         return None
     minutes = int(left.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
-    if days:
+    if days >= 2:
         return translate(language, "app.inbox.left_days", days=days, hours=rest // 60)
-    return translate(language, "app.inbox.left_hours", hours=rest // 60, minutes=rest % 60)
+    return translate(language, "app.inbox.left_hours", hours=minutes // 60, minutes=rest % 60)
+
+
+def short_time(ctx: Context, language: str) -> Callable[[datetime], str]:
+    """A list's time: the clock time today, the day otherwise (as mail programs do)."""
+    zone = ZoneInfo(ctx.settings.default_time_zone)
+    today = ctx.clock.now().astimezone(zone).date()
+
+    def short(moment: datetime) -> str:
+        local = moment.astimezone(zone)
+        if local.date() == today:
+            return format_time(local, "HH:mm", locale=language)
+        return format_date(local, "d. MMM" if language == "de" else "d MMM", locale=language)
+
+    return short
 
 
 def agent_name(agents: dict[int, UserView], agent_id: int | None) -> str | None:
