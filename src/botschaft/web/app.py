@@ -23,7 +23,14 @@ from botschaft.web import (
     webchat,
     webhooks,
 )
-from botschaft.web.admin import account_pages, contact_pages, settings_pages, signup_screens
+from botschaft.web.admin import (
+    account_pages,
+    contact_pages,
+    settings_pages,
+    signup_screens,
+    team_pages,
+    token_pages,
+)
 from botschaft.web.api import conversations, signup_pages
 from botschaft.web.errors import install_error_handlers
 from botschaft.web.inbox import files as inbox_files
@@ -77,7 +84,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     for router in (health.router, webhooks.router, conversations.router, sandbox_api.router,
                    webchat.router, sandbox_page.router, preferences.router, signup_pages.router,
                    join.router, account_pages.router, settings_pages.router,
-                   contact_pages.router, signup_screens.router,
+                   contact_pages.router, signup_screens.router, team_pages.router,
+                   token_pages.router,
                    inbox_pages.router, inbox_pages.reply_router, inbox_files.router,
                    inbox_files.public_router, inbox_live.router, inbox_settings.router):
         app.include_router(router)
