@@ -10,12 +10,18 @@ import httpx
 import pytest
 
 from admin_login import create_app_user, log_in_page
+from botschaft.domain.channels import ChannelKind
 from botschaft.domain.composer import SIGNATURE_DASH
+from botschaft.domain.consent import MARKETING, ConsentEventKind, ConsentSource
 from botschaft.domain.roles import Role
 from botschaft.services.canned import create_label, save_canned
+from botschaft.services.consent import ConsentRecord, record_consent
+from botschaft.services.consent_texts import publish_consent_text
 from botschaft.services.inbox_feed import Actor
 from botschaft.settings import BusinessSettings, InboxSettings, ReplyTemplate, Settings
 from web_app import wait_for
+
+from factories import marketing_text
 
 NUMBER = "+4915111112222"
 FOLLOW_UP = ReplyTemplate(
@@ -57,6 +63,12 @@ def test_agent_answers_a_sandbox_conversation_with_a_canned_response_and_a_note(
     phone_writes(running_app, "Guten Tag, ist der Ausflug am Samstag noch frei?",
                  name="Petra Lang", number="+4915133334444")
     wait_for(lambda: len(phone_reads(running_app)) >= 1)
+    # Jonas subscribed to the newsletter earlier: the thread shows it from the ledger.
+    contact = running_app.client().get("/api/v1/conversations").json()[-1]["contact_id"]
+    text = publish_consent_text(running_app.ctx, marketing_text())
+    record_consent(running_app.ctx, ConsentRecord(
+        contact, ChannelKind.SANDBOX, MARKETING, ConsentEventKind.GRANTED,
+        ConsentSource.KEYWORD, consent_text_id=text.id))
 
     clock.advance(timedelta(minutes=3))
     log_in_page(page, running_app, agent)
@@ -84,6 +96,18 @@ def test_agent_answers_a_sandbox_conversation_with_a_canned_response_and_a_note(
     assert "INTERNE NOTIZ" in page.locator(".msg.note").inner_text().upper()
     assert all("Familienzimmer" not in (m["text"] or "") for m in phone_reads(running_app))
 
+    # A file goes after its text; the phone gets it as a document it can open.
+    clock.advance(timedelta(minutes=1))
+    page.locator("#reply-text").fill("Hier das Angebot als PDF.")
+    page.locator('input[name="files"]').set_input_files(files=[{
+        "name": "Angebot Mallorca.pdf", "mimeType": "application/pdf",
+        "buffer": b"%PDF-1.7 Angebot"}])
+    page.get_by_role("button", name="Senden").click()
+    page.wait_for_selector("#messages >> text=Angebot Mallorca.pdf")
+    document = wait_for(lambda: [m for m in phone_reads(running_app)
+                                 if m["content_type"] == "document"])
+    assert document[0]["payload"]["media"]["filename"] == "Angebot Mallorca.pdf"
+
     page.locator(".label-check", has_text="Angebot").click()
     page.get_by_role("button", name="Labels speichern").click()
     page.wait_for_selector(".conversation .label-tag")
@@ -94,8 +118,17 @@ def test_agent_answers_a_sandbox_conversation_with_a_canned_response_and_a_note(
     page.wait_for_selector("#messages >> text=Super, dann buche ich!")
     page.screenshot(path=str(screenshots / "inbox.png"))
 
+    assert "Werbung" in page.locator(".consents").inner_text()
+    page.get_by_role("button", name="Mir zuweisen").click()
+    page.wait_for_selector(".conversation .assignee-tag")
     page.get_by_role("button", name="Erledigt").click()
     page.wait_for_selector(".seg.is-on:has-text('Erledigt')")
+    page.goto(f"{running_app.base_url}/sandbox")
+    page.get_by_label("Telefonnummer").fill(NUMBER)
+    page.get_by_label("Profilname").fill("Jonas Weber")
+    page.get_by_label("Telefonnummer").press("Enter")
+    page.wait_for_selector("text=Angebot Mallorca.pdf")
+    page.screenshot(path=str(screenshots / "inbox-reply-on-phone.png"))
     page.goto(f"{running_app.base_url}/app/inbox-settings")
     page.screenshot(path=str(screenshots / "inbox-settings.png"), full_page=True)
 

@@ -46,6 +46,26 @@ class Item:
     media_kind: str | None = None
     author: str | None = None
 
+    @property
+    def file_name(self) -> str | None:
+        return self.attachment.filename if self.attachment else None
+
+    @property
+    def file_type(self) -> str:
+        """A short badge for the file: its extension, else its kind."""
+        name = self.file_name or ""
+        extension = name.rsplit(".", 1)[-1] if "." in name else (self.media_kind or "file")
+        return extension[:4].upper()
+
+    @property
+    def file_size(self) -> str:
+        size = self.attachment.size if self.attachment else 0
+        if size < 1024:
+            return f"{size} B"
+        if size < 1024 * 1024:
+            return f"{size / 1024:.0f} KB"
+        return f"{size / 1048576:.1f} MB"
+
 
 def inbox_filter(request: Request, who: SignedIn) -> InboxFilter:
     """The list's filter from the query string; a wrong value is a 422 page, not a 500."""
