@@ -112,10 +112,13 @@ def test_agent_answers_a_sandbox_conversation_with_a_canned_response_and_a_note(
     page.get_by_role("button", name="Labels speichern").click()
     page.wait_for_selector(".conversation .label-tag")
 
-    # The person answers: the open thread shows it without a reload.
+    # The person answers while the agent writes: the open thread shows it without a
+    # reload, and the half-written reply stays as it was.
     clock.advance(timedelta(minutes=4))
+    page.locator("#reply-text").fill("Sehr gern, ich reserviere")
     phone_writes(running_app, "Super, dann buche ich!")
     page.wait_for_selector("#messages >> text=Super, dann buche ich!")
+    assert page.locator("#reply-text").input_value() == "Sehr gern, ich reserviere"
     page.screenshot(path=str(screenshots / "inbox.png"))
 
     assert "Werbung" in page.locator(".consents").inner_text()

@@ -19,18 +19,31 @@
     });
   }
 
+  // A new message must not take the agent's half-written reply, chosen files or focus: only
+  // the head, the messages and the side panel are swapped, and the composer only when what
+  // may be sent changed (the window closed, say).
   function refreshThread() {
-    const typing = document.getElementById("reply-text");
-    const draft = typing ? typing.value : "";
-    const note = document.getElementById("note-text");
-    const noteDraft = note ? note.value : "";
-    return refresh("/app/inbox-fragments/thread/" + openId + window.location.search,
-      "inbox-thread").then(function () {
-      const again = document.getElementById("reply-text");
-      if (again && draft) again.value = draft;
-      const noteAgain = document.getElementById("note-text");
-      if (noteAgain && noteDraft) noteAgain.value = noteDraft;
-      scrollDown();
+    const url = "/app/inbox-fragments/thread/" + openId + window.location.search;
+    return fetch(url, { credentials: "same-origin" }).then(function (answer) {
+      if (!answer.ok) return;
+      return answer.text().then(function (html) {
+        const holder = document.createElement("div");
+        holder.innerHTML = html;
+        const fresh = holder.querySelector(".thread");
+        const current = document.querySelector(".thread");
+        if (!fresh || !current) return;
+        const parts = [".thread-head", "#messages", ".thread-side"];
+        if (fresh.getAttribute("data-mode") !== current.getAttribute("data-mode")) {
+          parts.push(".composer");
+          current.setAttribute("data-mode", fresh.getAttribute("data-mode"));
+        }
+        parts.forEach(function (selector) {
+          const old = current.querySelector(selector);
+          const replacement = fresh.querySelector(selector);
+          if (old && replacement) old.replaceWith(replacement);
+        });
+        scrollDown();
+      });
     });
   }
 
