@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from botschaft.domain.composer import ReplyMode
 from botschaft.domain.consent import MARKETING, ConsentEventKind, ConsentSource, ConsentStatus
 from botschaft.domain.errors import NotFound
 from botschaft.domain.roles import Role
+from botschaft.services.agent_reply import Reply, send_reply
 from botschaft.services.audit import list_audit
 from botschaft.services.canned import create_label
 from botschaft.services.clock import ManualClock
@@ -28,7 +30,8 @@ from botschaft.services.conversations import (
     set_status,
     thread,
 )
-from botschaft.services.inbox_feed import Actor, changes_since, current_mark
+from botschaft.services.inbox import latest_messages
+from botschaft.services.inbox_feed import Actor, changes_since, current_mark, open_statuses
 from botschaft.services.notes import add_note
 from inbox_people import writes
 
@@ -184,3 +187,19 @@ def test_assigning_to_nobody_who_exists_is_refused(ctx, channels, anna):
 def test_unknown_conversation_is_not_found(ctx, anna):
     with pytest.raises(NotFound):
         set_status(ctx, anna, 404, Status.OPEN)
+
+
+def test_a_long_thread_shows_its_newest_messages_oldest_first(ctx, channels, clock):
+    conversation = writes(ctx, channels, NUMBERS[0], "eins")
+    for text in ("zwei", "drei"):
+        clock.advance(timedelta(minutes=1))
+        writes(ctx, channels, NUMBERS[0], text)
+
+    assert [m.text for m in latest_messages(ctx, conversation, limit=2)] == ["zwei", "drei"]
+
+
+def test_only_ticks_that_may_still_change_are_watched(ctx, channels, anna):
+    conversation = writes(ctx, channels, NUMBERS[0])
+    [reply] = asyncio.run(send_reply(ctx, channels, anna, conversation, Reply("Hallo")))
+
+    assert open_statuses(ctx, conversation) == {reply.id: "sent"}

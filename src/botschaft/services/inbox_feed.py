@@ -48,6 +48,22 @@ class Mark:
     event_id: int
 
 
+# Outbound statuses that may still change (a tick to come); read and failed are final.
+_OPEN_STATUSES = ("sending", "sent", "delivered")
+
+
+def open_statuses(ctx: Context, conversation_id: int) -> dict[int, str]:
+    """The outbound messages of a conversation whose ticks may still change, newest 200."""
+    with ctx.db.read() as session:
+        rows = session.execute(
+            select(Message.id, Message.status)
+            .where(Message.conversation_id == conversation_id, Message.direction == "out",
+                   Message.status.in_(_OPEN_STATUSES))
+            .order_by(Message.id.desc()).limit(200)
+        ).all()
+    return {message_id: status for message_id, status in rows}
+
+
 def current_mark(ctx: Context) -> Mark:
     with ctx.db.read() as session:
         return Mark(

@@ -15,9 +15,8 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from botschaft.services import inbox
 from botschaft.services.context import Context
-from botschaft.services.inbox_feed import changes_since, current_mark
+from botschaft.services.inbox_feed import changes_since, current_mark, open_statuses
 from botschaft.web.admin.auth import Ctx, app_router
 from botschaft.web.inbox.pages import Agent
 from botschaft.web.live import KEEPALIVE_SECONDS, POLL_SECONDS
@@ -56,7 +55,4 @@ async def inbox_stream(request: Request, ctx: Ctx, _who: Agent,
 
 
 def _statuses(ctx: Context, conversation: int | None) -> dict[int, str]:
-    if conversation is None:
-        return {}
-    return {m.id: m.status for m in inbox.list_messages(ctx, conversation, limit=500)
-            if m.direction == "out"}
+    return open_statuses(ctx, conversation) if conversation is not None else {}

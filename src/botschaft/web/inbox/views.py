@@ -134,11 +134,13 @@ def thread_context(
 
 
 def thread_items(ctx: Context, conversation_id: int) -> list[Item]:
-    messages = inbox.list_messages(ctx, conversation_id, limit=500)
+    messages = inbox.latest_messages(ctx, conversation_id)
+    since = messages[0].created_at if messages else None
     files = attachments.attachments_of(ctx, [m.id for m in messages])
     items = [_message_item(m, files.get(m.id)) for m in messages]
     items += [Item("note", n.created_at, note=n, author=n.author_name)
-              for n in notes.notes_of(ctx, conversation_id)]
+              for n in notes.notes_of(ctx, conversation_id)
+              if since is None or n.created_at >= since]
     return sorted(items, key=lambda item: item.at)
 
 
