@@ -140,6 +140,48 @@ class BusinessSettings(BaseModel):
     )
 
 
+TEMPLATE_PARAMETERS = ("contact_name", "agent_name", "business_name")
+
+
+class ReplyTemplate(BaseModel):
+    """A WhatsApp template approved at Meta that agents may send outside the 24-hour window."""
+
+    name: str = Field(description="The template's name at Meta (a-z, 0-9, _).",
+                      pattern=r"^[a-z0-9_]{1,512}$")
+    language: str = Field("de", description="The template's language code at Meta, e.g. de.")
+    text: str = Field(
+        description="The body as approved, with {{1}}, {{2}}… where the parameters go; the"
+        " inbox and the sandbox phone show it."
+    )
+    parameters: list[str] = Field(
+        default_factory=list,
+        description="What fills {{1}}, {{2}}…, in order: contact_name, agent_name or"
+        " business_name.",
+    )
+
+    @field_validator("parameters")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in TEMPLATE_PARAMETERS:
+                raise ValueError(
+                    f"{name!r} is no template parameter; use one of"
+                    f" {', '.join(TEMPLATE_PARAMETERS)}"
+                )
+        return value
+
+
+class InboxSettings(BaseModel):
+    templates: list[ReplyTemplate] = Field(
+        default_factory=list,
+        description="Approved WhatsApp templates the composer offers once the 24-hour window"
+        " has closed (JSON list of {name, language, text, parameters}).",
+    )
+    max_attachment_mb: int = Field(
+        16, ge=1, le=100, description="Largest file an agent may attach to a reply, in MB."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -190,6 +232,7 @@ class Settings(BaseSettings):
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)  # type: ignore[arg-type]
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)  # type: ignore[arg-type]
     messenger: MessengerSettings = Field(default_factory=MessengerSettings)  # type: ignore[arg-type]
+    inbox: InboxSettings = Field(default_factory=InboxSettings)  # type: ignore[arg-type]
 
     @classmethod
     def settings_customise_sources(

@@ -377,6 +377,67 @@ def test_messenger_free_form_outside_the_window_is_refused():
     assert reason(decide(who, SERVICE_REPLY, POLICY, NOW)) is SkipReason.WINDOW_CLOSED
 
 
+# --- Messenger's HUMAN_AGENT tag: an agent's reply up to 7 days after -------------------
+
+AGENT_REPLY = Outbound(MessageKind.SERVICE, SERVICE, MessageFormat.HUMAN_AGENT)
+
+
+@pytest.mark.parametrize(
+    ("last_inbound", "expected"),
+    [(NOW - 2 * DAY, None), (NOW - 7 * DAY + MINUTE, None),
+     (NOW - 7 * DAY, SkipReason.WINDOW_CLOSED), (NOW - 30 * DAY, SkipReason.WINDOW_CLOSED),
+     (None, SkipReason.WINDOW_CLOSED), (NOW - HOUR, None)],
+    ids=["2 days", "6d23h59", "exactly 7 days", "30 days", "never wrote", "inside 24h"],
+)
+def test_messenger_agent_reply_with_the_human_agent_tag_goes_for_7_days(last_inbound, expected):
+    who = subscriber(channel=ChannelKind.MESSENGER, last_inbound_at=last_inbound)
+
+    assert reason(decide(who, AGENT_REPLY, POLICY, NOW)) is expected
+
+
+def test_human_agent_window_follows_the_policy():
+    who = subscriber(channel=ChannelKind.MESSENGER, last_inbound_at=NOW - 3 * DAY)
+    short = replace(POLICY, human_agent_window=2 * DAY)
+
+    assert reason(decide(who, AGENT_REPLY, short, NOW)) is SkipReason.WINDOW_CLOSED
+
+
+@pytest.mark.parametrize("channel", [ChannelKind.WHATSAPP, ChannelKind.SANDBOX])
+def test_human_agent_tag_does_not_open_the_window_on_other_channels(channel):
+    who = subscriber(channel=channel, last_inbound_at=NOW - 2 * DAY)
+
+    decision = decide(who, AGENT_REPLY, POLICY, NOW)
+
+    assert reason(decision) is SkipReason.WINDOW_CLOSED
+    assert "template" in decision.detail
+
+
+@pytest.mark.parametrize(
+    "message",
+    [Outbound(MessageKind.MARKETING, MARKETING, MessageFormat.HUMAN_AGENT),
+     Outbound(MessageKind.WELCOME, MARKETING, MessageFormat.HUMAN_AGENT)],
+    ids=["marketing", "welcome"],
+)
+def test_human_agent_tag_is_refused_for_anything_but_a_reply(message):
+    # Even inside the 24-hour window: Meta forbids the tag for promotional content.
+    who = subscriber(channel=ChannelKind.MESSENGER, last_inbound_at=NOW - HOUR)
+
+    decision = decide(who, message, POLICY, NOW)
+
+    assert reason(decision) is SkipReason.WINDOW_CLOSED
+    assert "HUMAN_AGENT" in decision.detail
+
+
+def test_human_agent_reply_after_stop_is_still_refused():
+    who = stopped(channel=ChannelKind.MESSENGER)
+
+    assert reason(decide(who, AGENT_REPLY, POLICY, NOW)) is SkipReason.WITHDRAWN
+
+
+def test_only_messenger_has_the_human_agent_tag():
+    assert [kind for kind in ChannelKind if kind.human_agent_tag] == [ChannelKind.MESSENGER]
+
+
 # --- quiet hours, in the person's own time zone ------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""The gate's promise, as properties over random histories of one WhatsApp contact.
+"""The gate's promise, as properties over random histories of one WhatsApp or Messenger contact.
 
 A harness plays a random history (messages in, STOP, double opt-in steps, withdrawals in the
 UI, time passing, send attempts), builds the gate's ``Recipient`` from what happened so far,
@@ -32,6 +32,7 @@ from botschaft.domain.gate import (
 
 EXPIRY = timedelta(days=2)
 WINDOW = timedelta(hours=24)
+AGENT_WINDOW = timedelta(days=7)  # Messenger's HUMAN_AGENT tag
 CAP, CAP_PERIOD = 3, timedelta(days=7)
 POLICY = OutboundPolicy()
 STEP = timedelta(minutes=1)  # every event takes a minute, so no two share an instant
@@ -58,9 +59,11 @@ class Record:
 class Contact:
     """Keeps the raw history and derives the gate's view of the person from it."""
 
-    def __init__(self, start: datetime, zone: ZoneInfo) -> None:
+    def __init__(self, start: datetime, zone: ZoneInfo,
+                 channel: ChannelKind = ChannelKind.WHATSAPP) -> None:
         self.now = start
         self.zone = zone
+        self.channel = channel
         self.history: list[Record] = []
         self.facts: list[ConsentFact] = []
 
@@ -95,7 +98,7 @@ class Contact:
         stopped_at = withdrawals[-1] if withdrawals else None
         sent = [r for r in self.history if r.sent]
         return Recipient(
-            channel=ChannelKind.WHATSAPP,
+            channel=self.channel,
             time_zone=self.zone,
             consents={MARKETING: derive_state(self.facts, self.now, EXPIRY)},
             last_inbound_at=inbound[-1] if inbound else None,
@@ -108,8 +111,9 @@ class Contact:
         )
 
 
-def play(events, start: datetime, zone: ZoneInfo) -> list[Record]:
-    contact = Contact(start, zone)
+def play(events, start: datetime, zone: ZoneInfo,
+         channel: ChannelKind = ChannelKind.WHATSAPP) -> list[Record]:
+    contact = Contact(start, zone, channel)
     for event in events:
         contact.play(event)
     return contact.history
@@ -213,12 +217,31 @@ def check_only_one_stop_confirmation_after_stop(history, zone):
 
 
 def check_free_form_only_in_the_window(history, zone):
+    """WhatsApp: everything but a template needs a message from the person in the last 24 h
+    (a HUMAN_AGENT tag changes nothing there)."""
     last_inbound = None
     for record in history:
         if record.what in (INBOUND, STOP):
             last_inbound = record.at
-        if record.sent and record.message.format is MessageFormat.FREE_FORM:
+        if record.sent and record.message.format is not MessageFormat.TEMPLATE:
             assert last_inbound is not None, record
+            assert record.at - last_inbound < WINDOW, (record, last_inbound)
+
+
+def check_messenger_windows(history, zone):
+    """Messenger: free text within 24 h of the person's last message; an agent's reply with
+    the HUMAN_AGENT tag within 7 days; the tag never on anything but a service reply."""
+    last_inbound = None
+    for record in history:
+        if record.what in (INBOUND, STOP):
+            last_inbound = record.at
+        if not record.sent or record.message.format is MessageFormat.TEMPLATE:
+            continue
+        assert last_inbound is not None, record
+        if record.message.format is MessageFormat.HUMAN_AGENT:
+            assert record.message.kind is MessageKind.SERVICE, record
+            assert record.at - last_inbound < AGENT_WINDOW, (record, last_inbound)
+        else:
             assert record.at - last_inbound < WINDOW, (record, last_inbound)
 
 
@@ -240,6 +263,7 @@ def check_no_marketing_at_night(history, zone):
 MARKETING_NOW = (SEND, Outbound(MessageKind.MARKETING, MARKETING, MessageFormat.TEMPLATE))
 SERVICE_NOW = (SEND, Outbound(MessageKind.SERVICE, SERVICE))
 CONFIRM_STOP = (SEND, Outbound(MessageKind.STOP_CONFIRMATION))
+AGENT_REPLY_NOW = (SEND, Outbound(MessageKind.SERVICE, SERVICE, MessageFormat.HUMAN_AGENT))
 BERLIN = ZONES[0]
 MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
 
@@ -269,6 +293,15 @@ def test_harness_caps_marketing_at_three_a_week():
     assert [(at - sent[0]).days for at in sent] == [0, 1, 2, 7]
 
 
+def test_harness_sends_an_agent_reply_on_messenger_six_days_after_the_last_message():
+    script = [(INBOUND,), (WAIT, timedelta(days=6)), SERVICE_NOW, AGENT_REPLY_NOW,
+              (WAIT, timedelta(days=1)), AGENT_REPLY_NOW]
+
+    history = play(script, MORNING, BERLIN, ChannelKind.MESSENGER)
+
+    assert [r.message.format for r in sends(history)] == [MessageFormat.HUMAN_AGENT]
+
+
 def test_harness_sends_a_second_stop_confirmation_after_a_second_stop():
     script = [(GRANTED, True), (STOP,), CONFIRM_STOP, (STOP,), CONFIRM_STOP]
 
@@ -286,13 +319,22 @@ def test_harness_sends_a_second_stop_confirmation_after_a_second_stop():
          [Record(MORNING, STOP), Record(MORNING + STEP, SEND, SERVICE_NOW[1], sent=True)]),
         (check_free_form_only_in_the_window,
          [Record(MORNING, INBOUND), Record(MORNING + WINDOW, SEND, SERVICE_NOW[1], sent=True)]),
+        (check_messenger_windows,
+         [Record(MORNING, INBOUND),
+          Record(MORNING + AGENT_WINDOW, SEND, AGENT_REPLY_NOW[1], sent=True)]),
+        (check_messenger_windows,
+         [Record(MORNING, INBOUND), Record(MORNING + WINDOW, SEND, SERVICE_NOW[1], sent=True)]),
+        (check_messenger_windows,
+         [Record(MORNING, INBOUND), Record(MORNING + STEP, SEND, Outbound(
+             MessageKind.MARKETING, MARKETING, MessageFormat.HUMAN_AGENT), sent=True)]),
         (check_frequency_cap,
          [Record(MORNING + n * timedelta(days=2), SEND, MARKETING_NOW[1], sent=True)
           for n in range(4)]),
         (check_no_marketing_at_night,
          [Record(datetime(2026, 3, 2, 19, 0, tzinfo=UTC), SEND, MARKETING_NOW[1], sent=True)]),
     ],
-    ids=["consent", "stop", "window", "cap", "night"],
+    ids=["consent", "stop", "window", "agent window", "messenger window", "agent tag", "cap",
+         "night"],
 )
 def test_oracle_catches_the_fault_it_is_written_for(check, history):
     with pytest.raises(AssertionError):
@@ -354,3 +396,28 @@ def test_after_stop_only_the_single_confirmation_goes_even_with_ui_withdrawals(
     script, start, zone
 ):
     check_only_one_stop_confirmation_after_stop(play(script, start, zone), zone)
+
+
+# --- Messenger: the same promises, and the HUMAN_AGENT tag's 7 days ----------------------
+
+messenger = st.just(ChannelKind.MESSENGER)
+
+
+@PROPERTY
+@given(histories(), starts, zones, messenger)
+def test_messenger_free_text_within_24_hours_and_agent_replies_within_7_days(
+    script, start, zone, channel
+):
+    check_messenger_windows(play(script, start, zone, channel), zone)
+
+
+@PROPERTY
+@given(histories(), starts, zones, messenger)
+def test_no_marketing_on_messenger_without_consent_tag_or_not(script, start, zone, channel):
+    check_marketing_only_with_consent(play(script, start, zone, channel), zone)
+
+
+@PROPERTY
+@given(histories(), starts, zones, messenger)
+def test_after_stop_on_messenger_only_the_single_confirmation_goes(script, start, zone, channel):
+    check_only_one_stop_confirmation_after_stop(play(script, start, zone, channel), zone)

@@ -22,5 +22,10 @@ class ChannelKind(StrEnum):
         return self in (ChannelKind.WHATSAPP, ChannelKind.MESSENGER, ChannelKind.SANDBOX)
 
     @property
+    def human_agent_tag(self) -> bool:
+        """Whether an agent's reply may carry the HUMAN_AGENT tag (Messenger: up to 7 days)."""
+        return self is ChannelKind.MESSENGER
+
+    @property
     def addresses_are_phone_numbers(self) -> bool:
         return self in (ChannelKind.WHATSAPP, ChannelKind.SANDBOX)

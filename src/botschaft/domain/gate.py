@@ -27,6 +27,9 @@ class MessageKind(StrEnum):
 class MessageFormat(StrEnum):
     FREE_FORM = "free_form"
     TEMPLATE = "template"  # a provider-approved template, allowed outside the window
+    # A person's own answer tagged HUMAN_AGENT: Messenger takes it up to 7 days after the
+    # person's last message, for replies that need longer than the 24-hour window.
+    HUMAN_AGENT = "human_agent"
 
 
 class SkipReason(StrEnum):
@@ -65,6 +68,8 @@ class OutboundPolicy:
     quiet_start: time = time(20, 0)
     quiet_end: time = time(8, 0)
     service_window: timedelta = timedelta(hours=24)
+    # Meta's Messenger Platform policy: the HUMAN_AGENT tag, 7 days after the last message.
+    human_agent_window: timedelta = timedelta(days=7)
 
     def in_quiet_hours(self, local: time) -> bool:
         if self.quiet_start == self.quiet_end:
@@ -193,14 +198,38 @@ def _missing(purpose: str, state: ConsentState) -> Skip:
 
 
 def _window(r: Recipient, m: Outbound, p: OutboundPolicy, now: datetime) -> Skip | None:
+    if m.format is MessageFormat.HUMAN_AGENT and m.kind is not MessageKind.SERVICE:
+        # The tag is for a person answering a person; Meta forbids it for anything else.
+        return Skip(
+            SkipReason.WINDOW_CLOSED,
+            f"the HUMAN_AGENT tag is only for an agent's reply, not for a {m.kind.value} message",
+        )
     if not r.channel.service_window_applies or m.format is MessageFormat.TEMPLATE:
         return None
     if r.window_open(now, p.service_window):
         return None
+    if m.format is MessageFormat.HUMAN_AGENT:
+        return _human_agent_window(r, p, now)
     return Skip(
         SkipReason.WINDOW_CLOSED,
         "the service window is closed: free-form messages need the person to have written"
         " in the last 24 hours; use an approved template",
+    )
+
+
+def _human_agent_window(r: Recipient, p: OutboundPolicy, now: datetime) -> Skip | None:
+    if not r.channel.human_agent_tag:
+        return Skip(
+            SkipReason.WINDOW_CLOSED,
+            f"{r.channel.value} has no HUMAN_AGENT tag and its 24-hour window is closed;"
+            " use an approved template",
+        )
+    if r.window_open(now, p.human_agent_window):
+        return None
+    return Skip(
+        SkipReason.WINDOW_CLOSED,
+        f"the person last wrote more than {p.human_agent_window.days} days ago: not even"
+        " an agent's reply with the HUMAN_AGENT tag may go now",
     )
 
 

@@ -126,6 +126,18 @@ def list_messages(
         return [view_of(row) for row in rows]
 
 
+def latest_messages(ctx: Context, conversation_id: int, limit: int = 200) -> list[MessageView]:
+    """The newest ``limit`` messages, oldest first: what a thread shows of a long history."""
+    with ctx.db.read() as session:
+        rows = session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation_id)
+            .order_by(Message.id.desc())
+            .limit(limit)
+        ).all()
+        return [view_of(row) for row in reversed(rows)]
+
+
 def messages_by_ids(ctx: Context, ids: list[int]) -> list[MessageView]:
     if not ids:
         return []

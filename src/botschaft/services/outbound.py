@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from botschaft.channels.base import Capabilities
-from botschaft.channels.messages import OutboundMessage
+from botschaft.channels.messages import MessageTag, OutboundMessage
 from botschaft.channels.outcomes import (
     RecipientUnreachable,
     SendOutcome,
@@ -86,10 +86,9 @@ def _prepare(
     """Decide and write the row in one transaction: (row id, address) to send, or the skip."""
     with ctx.db.write() as session:
         contact, identity = _identity(session, contact_id, channel)
-        fmt = MessageFormat.TEMPLATE if content.template else MessageFormat.FREE_FORM
         decision = decide(
             recipient_for(session, ctx, contact, identity),
-            replace(intent, format=fmt),
+            replace(intent, format=format_of(content)),
             ctx.settings.policy.policy(),
             ctx.clock.now(),
         )
@@ -113,6 +112,15 @@ def _finish(ctx: Context, message_id: int, outcome: SendOutcome) -> MessageView:
         return view_of(row)
 
 
+def format_of(content: OutboundMessage) -> MessageFormat:
+    """The form the gate judges: a template, a HUMAN_AGENT-tagged reply, or free text."""
+    if content.template is not None:
+        return MessageFormat.TEMPLATE
+    if content.tag is MessageTag.HUMAN_AGENT:
+        return MessageFormat.HUMAN_AGENT
+    return MessageFormat.FREE_FORM
+
+
 class UnsupportedContent(BotschaftError):
     code = "content_unsupported"
     status = 422
@@ -133,6 +141,8 @@ def check_content(capabilities: Capabilities, channel: ChannelKind, content: Out
         )
     if content.template is not None and not capabilities.templates:
         raise UnsupportedContent(f"{channel.value} has no message templates.")
+    if content.tag is not None and capabilities.agent_window is None:
+        raise UnsupportedContent(f"{channel.value} has no {content.tag.value} tag.")
     if content.media is not None and content.media.kind not in capabilities.media_kinds:
         raise UnsupportedContent(f"{channel.value} cannot send {content.media.kind} files.")
 

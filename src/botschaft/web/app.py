@@ -34,6 +34,10 @@ from botschaft.web.admin import (
 )
 from botschaft.web.api import audiences, campaigns, contact_fields, conversations, signup_pages
 from botschaft.web.errors import install_error_handlers
+from botschaft.web.inbox import files as inbox_files
+from botschaft.web.inbox import live as inbox_live
+from botschaft.web.inbox import pages as inbox_pages
+from botschaft.web.inbox import settings as inbox_settings
 from botschaft.worker.inbound_lane import InboundLane
 from botschaft.worker.scheduler import run_scheduler
 
@@ -82,7 +86,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
                    webchat.router, sandbox_page.router, preferences.router, signup_pages.router,
                    join.router, account_pages.router, settings_pages.router,
                    contact_pages.router, signup_screens.router, team_pages.router,
-                   token_pages.router):
+                   token_pages.router,
+                   inbox_pages.router, inbox_pages.reply_router, inbox_files.router,
+                   inbox_files.public_router, inbox_live.router, inbox_settings.router):
         app.include_router(router)
     for router in (audiences.router, campaigns.router, contact_fields.router, clicks.router):
         app.include_router(router)

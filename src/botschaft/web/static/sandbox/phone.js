@@ -116,7 +116,23 @@
     var bubble = element("div", "bubble");
     var author = mine ? null : authorLabel(message);
     if (author) { bubble.appendChild(element("span", "author", author)); }
-    bubble.appendChild(element("p", "", message.text || ""));
+    var media = message.payload && message.payload.media;
+    if (media && media.url) {
+      // A file an agent sent: its link is on this server (the one providers fetch from).
+      var address = new URL(media.url, window.location.href).pathname;
+      if (media.kind === "image") {
+        var image = element("img", "media");
+        image.src = address;
+        image.alt = "";
+        bubble.appendChild(image);
+      }
+      var link = element("a", "file", media.filename || media.kind);
+      link.href = address;
+      link.target = "_blank";
+      link.rel = "noopener";
+      bubble.appendChild(link);
+    }
+    if (message.text || !media) { bubble.appendChild(element("p", "", message.text || "")); }
     var meta = element("span", "meta");
     var when = message.created_at ? new Date(message.created_at) : new Date();
     var time = element("time", "", timeFormat.format(when));

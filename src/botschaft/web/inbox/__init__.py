@@ -1,0 +1,1 @@
+"""The team inbox under /app/inbox: pages, forms, files and the live stream."""
