@@ -33,6 +33,7 @@ from botschaft.domain.channels import ChannelKind
 from botschaft.domain.consent import MARKETING, ConsentSource
 from botschaft.domain.errors import BotschaftError
 from botschaft.domain.gate import Outbound
+from botschaft.services.auto_replies import auto_replies_for
 from botschaft.services.chat_consent import Reply, chat_replies
 from botschaft.services.consent import withdraw_in
 from botschaft.services.contacts import add_identity, normalise_address
@@ -155,22 +156,27 @@ def _inbound_message(session: Session, ctx: Context, event: InboundMessage) -> H
         identity.last_inbound_at = sent_at
     conversation = conversation_for(session, ctx, contact.id, event.channel)
     conversation.last_message_at = now
-    if conversation.status == "resolved":
+    was_resolved = conversation.status == "resolved"
+    if was_resolved:
         conversation.status = "open"
     text = event.text if event.text is not None else event.payload
-    session.add(
-        Message(
-            conversation_id=conversation.id, channel=event.channel.value, direction="in",
-            author="contact", content_type=event.kind.value,
-            text=_storable(text),
-            payload=_inbound_payload(event), provider_message_id=event.provider_message_id,
-            status="received", created_at=now, status_at=event.sent_at,
-        )
+    message = Message(
+        conversation_id=conversation.id, channel=event.channel.value, direction="in",
+        author="contact", content_type=event.kind.value,
+        text=_storable(text),
+        payload=_inbound_payload(event), provider_message_id=event.provider_message_id,
+        status="received", created_at=now, status_at=event.sent_at,
     )
+    session.add(message)
     session.flush()
     # Keywords and sign-up codes are the person's own word about consent; the journeys
-    # live in chat_consent. Any other message opens the service window and nothing more.
-    return Handled(chat_replies(session, ctx, contact, event), callback_query_id(event))
+    # live in chat_consent. Any other message opens the service window and may get an
+    # auto-reply (away, greeting, receipt), which the gate still decides on.
+    replies = chat_replies(session, ctx, contact, event)
+    if not replies:
+        replies = auto_replies_for(session, ctx, contact, conversation, message,
+                                   was_resolved=was_resolved)
+    return Handled(replies, callback_query_id(event))
 
 
 def _find_or_create(
