@@ -97,7 +97,7 @@ class DutyWeek(Base):
 
     iso_year: Mapped[int] = mapped_column(Integer, primary_key=True)
     iso_week: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
 
 class DutyWeekday(Base):
@@ -106,4 +106,4 @@ class DutyWeekday(Base):
     __tablename__ = "duty_weekdays"
 
     weekday: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

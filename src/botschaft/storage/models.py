@@ -154,6 +154,8 @@ class Conversation(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The agent who looks after it; None: nobody yet.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     contact: Mapped[Contact] = relationship()
 
@@ -196,3 +198,7 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# Conversations name their assignee in users (storage/accounts.py): the metadata needs that
+# table whenever the models are loaded.

@@ -23,6 +23,7 @@ from botschaft.web import (
     webchat,
     webhooks,
 )
+from botschaft.web.admin import account_pages, contact_pages, settings_pages
 from botschaft.web.api import conversations, signup_pages
 from botschaft.web.errors import install_error_handlers
 from botschaft.worker.inbound_lane import InboundLane
@@ -71,6 +72,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (health.router, webhooks.router, conversations.router, sandbox_api.router,
                    webchat.router, sandbox_page.router, preferences.router, signup_pages.router,
-                   join.router):
+                   join.router, account_pages.router, settings_pages.router,
+                   contact_pages.router):
         app.include_router(router)
     return app

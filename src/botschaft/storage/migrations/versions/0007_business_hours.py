@@ -1,7 +1,7 @@
 """Business hours, closed dates, auto-replies, request openings and the duty rotation.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from botschaft.storage.types import UTCDateTime
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -68,12 +68,12 @@ def upgrade() -> None:
         "duty_weeks",
         sa.Column("iso_year", sa.Integer, primary_key=True),
         sa.Column("iso_week", sa.Integer, primary_key=True),
-        sa.Column("user_id", sa.Integer, nullable=False),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
     )
     op.create_table(
         "duty_weekdays",
         sa.Column("weekday", sa.Integer, primary_key=True),
-        sa.Column("user_id", sa.Integer, nullable=False),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
     )
 
 
