@@ -1,10 +1,9 @@
 """Auto-replies in the inbound lane: the away message, the greeting, the receipt.
 
 Runs in the transaction that stores a person's message, after the keywords had their say
-(a STOP, START or HELP has its own answer and never gets an auto-reply). It records whether
-the message opened a request (for the response-time badge), asks ``domain.auto_reply`` which
-reply the message calls for, notes the choice (so the next message in the same batch sees
-it) and returns the reply; the lane sends it after the commit through
+(a STOP, START or HELP has its own answer and never gets an auto-reply). It asks
+``domain.auto_reply`` which reply the message calls for, notes the choice (so the next
+message in the same batch sees it) and returns the reply; the lane sends it after the commit through
 ``outbound.send_message``, so the gate decides like for every other message.
 """
 
@@ -16,7 +15,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from botschaft.domain.auto_reply import AutoReplyKind, ReplyHistory, choose_auto_reply
-from botschaft.domain.auto_reply import opens_request as starts_request
 from botschaft.domain.business_hours import next_opening
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.gate import MessageKind
@@ -25,17 +23,19 @@ from botschaft.services.auto_reply_texts import fill, load_setup
 from botschaft.services.business_hours import load_hours
 from botschaft.services.chat_consent import Reply
 from botschaft.services.context import Context
-from botschaft.storage.business import AutoReplySent, RequestOpening
+from botschaft.storage.business import AutoReplySent
 from botschaft.storage.models import Contact, Conversation, Message
 
 
 def auto_replies_for(
     session: Session, ctx: Context, contact: Contact, conversation: Conversation,
-    message: Message, *, was_resolved: bool,
+    message: Message, *, opened: bool,
 ) -> list[Reply]:
-    """The auto-reply a person's (non-keyword) message calls for, as a reply to send."""
+    """The auto-reply a person's (non-keyword) message calls for, as a reply to send.
+
+    ``opened``: the message opened or reopened the conversation (``response_time``).
+    """
     now = ctx.clock.now()
-    opened = _note_opening(session, conversation, message, was_resolved=was_resolved, now=now)
     setup = load_setup(session)
     if not setup.enabled:
         return []
@@ -58,24 +58,6 @@ def auto_replies_for(
     text = fill(ctx, setup.text(kind, language), language, name=contact.display_name,
                 opens=opens)
     return [Reply(contact.id, ChannelKind(conversation.channel), text, MessageKind.SERVICE)]
-
-
-def _note_opening(
-    session: Session, conversation: Conversation, message: Message, *, was_resolved: bool,
-    now: datetime,
-) -> bool:
-    previous = session.scalar(
-        select(Message.created_at)
-        .where(Message.conversation_id == conversation.id, Message.id < message.id)
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
-    opened = starts_request(new_conversation=previous is None, was_resolved=was_resolved,
-                            previous_message_at=previous, now=now)
-    if opened:
-        session.add(RequestOpening(message_id=message.id, conversation_id=conversation.id,
-                                   opened_at=message.created_at))
-    return opened
 
 
 def _first_message_of(session: Session, contact_id: int, message_id: int) -> bool:

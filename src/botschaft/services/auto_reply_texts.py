@@ -7,6 +7,7 @@ English are always there.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from botschaft.domain.auto_reply import AutoReplyKind, check_text, first_name, render
 from botschaft.i18n import LANGUAGES, pick_language, translate
+from botschaft.services.audit import record_audit
 from botschaft.services.context import Context
 from botschaft.storage.business import AutoReply, AutoReplyText
 
@@ -111,3 +113,31 @@ def set_text(session: Session, kind: AutoReplyKind, language: str, text: str | N
         return False
     row.text = checked
     return True
+
+
+def change_auto_reply(
+    ctx: Context, actor_id: int, kind: AutoReplyKind, *, enabled: bool,
+    texts: Mapping[str, str | None],
+) -> bool:
+    """Switch a kind on or off and set its wording per language, with one audit row.
+
+    A text equal to the default (or empty) goes back to the default. True if anything
+    changed; ``InvalidAutoReplyText`` for a placeholder that is not one of ours.
+    """
+    with ctx.db.write() as session:
+        changed: dict[str, object] = {}
+        if set_enabled(session, ctx, kind, enabled):
+            changed["enabled"] = enabled
+        for language, text in texts.items():
+            if set_text(session, kind, language, text):
+                changed[f"text_{language}"] = (text or "").strip() or None
+        if changed:
+            record_audit(session, actor_id, "auto_reply.changed", f"auto_reply:{kind.value}",
+                         changed, at=ctx.clock.now())
+        return bool(changed)
+
+
+def preview(ctx: Context, language: str, text: str, *, name: str, opens: datetime | None
+            ) -> str:
+    """The text as a contact called ``name`` would read it (checked first)."""
+    return fill(ctx, check_text(text), language, name=name, opens=opens)

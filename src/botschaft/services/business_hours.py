@@ -22,6 +22,7 @@ from botschaft.domain.business_hours import (
     holidays_of_year,
     intervals_of_day,
 )
+from botschaft.services.audit import record_audit
 from botschaft.services.context import Context
 from botschaft.storage.business import ClosedDate, WeeklyHours
 
@@ -124,3 +125,49 @@ def remove_closed_date(session: Session, day: date) -> bool:
     session.delete(found)
     session.flush()
     return True
+
+
+def change_week(ctx: Context, actor_id: int, days: Mapping[int, str]) -> bool:
+    """The owner's new week (text per weekday, "" closed), with its audit row.
+
+    True if anything changed; ``InvalidBusinessHours`` names the problem of a bad day.
+    """
+    week = parse_week(days)
+    with ctx.db.write() as session:
+        row = session.get(WeeklyHours, _ROW)
+        before = dict(row.week) if row is not None else None
+        if before == week:
+            return False
+        save_week(session, ctx, week)
+        record_audit(session, actor_id, "business_hours.changed", "business_hours",
+                     {"from": before, "to": week}, at=ctx.clock.now())
+        return True
+
+
+def forget_week(ctx: Context, actor_id: int) -> bool:
+    """Hours no longer set: always open, no away message."""
+    with ctx.db.write() as session:
+        row = session.get(WeeklyHours, _ROW)
+        if row is None:
+            return False
+        record_audit(session, actor_id, "business_hours.cleared", "business_hours",
+                     {"from": dict(row.week)}, at=ctx.clock.now())
+        clear_week(session)
+        return True
+
+
+def close_on(ctx: Context, actor_id: int, day: date, note: str) -> None:
+    with ctx.db.write() as session:
+        add_closed_date(session, day, note)
+        record_audit(session, actor_id, "business_hours.closed_date_added",
+                     f"date:{day.isoformat()}", {"note": note.strip()[:200]},
+                     at=ctx.clock.now())
+
+
+def open_again_on(ctx: Context, actor_id: int, day: date) -> bool:
+    with ctx.db.write() as session:
+        if not remove_closed_date(session, day):
+            return False
+        record_audit(session, actor_id, "business_hours.closed_date_removed",
+                     f"date:{day.isoformat()}", at=ctx.clock.now())
+        return True

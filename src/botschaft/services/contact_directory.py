@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from botschaft.domain.consent import ConsentState, ConsentStatus, derive_state
 from botschaft.domain.consent import MARKETING as MARKETING_PURPOSE
+from botschaft.domain.consent import ConsentState, ConsentStatus, derive_state
 from botschaft.services.contacts import ContactView, view_of
 from botschaft.services.context import Context
 from botschaft.services.evidence import Proof, consent_proof

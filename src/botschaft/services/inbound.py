@@ -33,6 +33,7 @@ from botschaft.domain.channels import ChannelKind
 from botschaft.domain.consent import MARKETING, ConsentSource
 from botschaft.domain.errors import BotschaftError
 from botschaft.domain.gate import Outbound
+from botschaft.services.assignment import assign_if_unassigned
 from botschaft.services.auto_replies import auto_replies_for
 from botschaft.services.chat_consent import Reply, chat_replies
 from botschaft.services.consent import withdraw_in
@@ -41,6 +42,7 @@ from botschaft.services.context import Context
 from botschaft.services.inbox import conversation_for
 from botschaft.services.intake import FAILED, HANDLED, PENDING
 from botschaft.services.outbound import apply_unreachable, send_message
+from botschaft.services.response_time import note_request_opening
 from botschaft.services.status_errors import unreachability_of
 from botschaft.storage.models import ChannelIdentity, Contact, InboundEvent, Message
 
@@ -170,12 +172,16 @@ def _inbound_message(session: Session, ctx: Context, event: InboundMessage) -> H
     session.add(message)
     session.flush()
     # Keywords and sign-up codes are the person's own word about consent; the journeys
-    # live in chat_consent. Any other message opens the service window and may get an
+    # live in chat_consent. Any other message opens the service window; if it starts a
+    # request, someone is assigned and the badge's clock runs; and it may get an
     # auto-reply (away, greeting, receipt), which the gate still decides on.
     replies = chat_replies(session, ctx, contact, event)
     if not replies:
-        replies = auto_replies_for(session, ctx, contact, conversation, message,
-                                   was_resolved=was_resolved)
+        opened = note_request_opening(session, conversation, message,
+                                      was_resolved=was_resolved, now=now)
+        if opened:
+            assign_if_unassigned(session, ctx, conversation)
+        replies = auto_replies_for(session, ctx, contact, conversation, message, opened=opened)
     return Handled(replies, callback_query_id(event))
 
 
