@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from babel.dates import format_date
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -43,9 +44,14 @@ async def _hours_page(request: Request, ctx: Ctx, who: Owner, *, status: int = 2
     view = await run_in_threadpool(business_hours.hours_view, ctx, now.year, language)
     week = typed if typed is not None else {day: ", ".join(view.week[day]) for day in range(7)}
     badge = await run_in_threadpool(response_time, ctx)
+    pattern = _DAY.get(language, _DAY["en"])
     return app_page(request, who, "app/business_hours.html", status=status,
                     current="app.nav.settings", view=view, week=week, error=error,
-                    closed_error=closed_error, badge=badge, year=now.year)
+                    closed_error=closed_error, badge=badge, year=now.year,
+                    day_label=lambda day: format_date(day, pattern, locale=language))
+
+
+_DAY = {"de": "EEE, d. MMMM", "en": "EEE d MMMM"}
 
 
 @router.post("/settings/business-hours")
