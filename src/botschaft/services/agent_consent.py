@@ -24,7 +24,7 @@ class ReasonMissing(BotschaftError):
 
 
 def record_withdrawal(
-    ctx: Context, actor_id: int, contact_id: int, channel: ChannelKind, purpose: str,
+    ctx: Context, actor_id: int, contact_id: int, *, channel: ChannelKind, purpose: str,
     reason: str,
 ) -> RecordedEvent:
     """Write the ``withdrawn`` event the contact asked for, and its audit row."""

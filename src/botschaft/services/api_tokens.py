@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
 from botschaft.domain.errors import BotschaftError, NotFound
+from botschaft.services.audit import record_audit
 from botschaft.services.context import Context
 from botschaft.storage.models import ApiToken
 
@@ -33,25 +35,51 @@ class TokenHolder:
     name: str
 
 
-def create_token(ctx: Context, name: str) -> IssuedToken:
-    if not name.strip():
-        raise BotschaftError("An API token needs a name (who or what uses it).")
+@dataclass(frozen=True)
+class TokenView:
+    id: int
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenNameMissing(BotschaftError):
+    code = "token_name_missing"
+    status = 422
+
+
+def create_token(ctx: Context, name: str, *, actor_id: int | None = None) -> IssuedToken:
+    """A new token; ``actor_id`` names the person who made it in the audit log."""
+    if not name.strip() or len(name.strip()) > 100:
+        raise TokenNameMissing("An API token needs a name of up to 100 characters"
+                               " (who or what uses it).")
     token = PREFIX + secrets.token_urlsafe(32)
     with ctx.db.write() as session:
         row = ApiToken(name=name.strip(), token_sha256=_digest(token),
                        created_at=ctx.clock.now())
         session.add(row)
         session.flush()
+        record_audit(session, actor_id, "api_token.created", f"api_token:{row.id}",
+                     {"name": row.name}, at=row.created_at)
         return IssuedToken(row.id, row.name, token)
 
 
-def revoke_token(ctx: Context, token_id: int) -> None:
+def revoke_token(ctx: Context, token_id: int, *, actor_id: int | None = None) -> None:
     with ctx.db.write() as session:
         row = session.get(ApiToken, token_id)
         if row is None:
             raise NotFound(f"There is no API token #{token_id}.")
         if row.revoked_at is None:
             row.revoked_at = ctx.clock.now()
+            record_audit(session, actor_id, "api_token.revoked", f"api_token:{row.id}",
+                         {"name": row.name}, at=row.revoked_at)
+
+
+def list_tokens(ctx: Context) -> list[TokenView]:
+    """Every token, newest first (revoked ones too: the history stays visible)."""
+    with ctx.db.read() as session:
+        rows = session.scalars(select(ApiToken).order_by(ApiToken.id.desc()))
+        return [TokenView(r.id, r.name, r.created_at, r.revoked_at) for r in rows]
 
 
 def authenticate(ctx: Context, token: str) -> TokenHolder:

@@ -26,6 +26,7 @@ from botschaft.domain.signup import (
     check_slug,
 )
 from botschaft.i18n import LANGUAGES
+from botschaft.services.audit import record_audit
 from botschaft.services.consent_texts import draft_of
 from botschaft.services.context import Context
 from botschaft.settings import Settings
@@ -89,7 +90,7 @@ class SignupPageView:
         return next((lang for lang, tid in self.consent_text_ids.items() if tid == text_id), None)
 
 
-def create_page(ctx: Context, spec: PageSpec) -> SignupPageView:
+def create_page(ctx: Context, spec: PageSpec, *, actor_id: int | None = None) -> SignupPageView:
     """Store a new active page; refuses anything a visitor could not rely on.
 
     Refused: a slug that is taken or unusable, no channel or one that is not switched on or
@@ -127,7 +128,46 @@ def create_page(ctx: Context, spec: PageSpec) -> SignupPageView:
         )
         session.add(row)
         session.flush()
+        record_audit(session, actor_id, "signup_page.created", f"signup_page:{row.id}",
+                     {"slug": row.slug, "channels": row.channels, "purpose": row.purpose},
+                     at=row.created_at)
         return view_of(row)
+
+
+def set_page_active(ctx: Context, actor_id: int, page_id: int, active: bool) -> SignupPageView:
+    """Take a page down (its address then says it does not exist) or put it up again."""
+    with ctx.db.write() as session:
+        row = session.get(SignupPage, page_id)
+        if row is None:
+            raise NotFound(f"There is no sign-up page #{page_id}.")
+        if row.active != active:
+            row.active = active
+            record_audit(session, actor_id,
+                         "signup_page.activated" if active else "signup_page.deactivated",
+                         f"signup_page:{row.id}", {"slug": row.slug}, at=ctx.clock.now())
+        return view_of(row)
+
+
+def page_by_number(ctx: Context, page_id: int) -> SignupPageView:
+    """Any page, active or not, by its id (for the admin app)."""
+    with ctx.db.read() as session:
+        row = session.get(SignupPage, page_id)
+        if row is None:
+            raise NotFound(f"There is no sign-up page #{page_id}.")
+        return view_of(row)
+
+
+def consent_text_choices(ctx: Context) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Published consent texts a page can pin: (key, purpose, languages), by key."""
+    with ctx.db.read() as session:
+        rows = session.execute(
+            select(ConsentText.key, ConsentText.consent_purpose, ConsentText.language)
+            .distinct().order_by(ConsentText.key, ConsentText.language)
+        ).all()
+    found: dict[str, tuple[str, list[str]]] = {}
+    for key, purpose, language in rows:
+        found.setdefault(key, (purpose, []))[1].append(language)
+    return [(key, purpose, tuple(languages)) for key, (purpose, languages) in found.items()]
 
 
 def list_pages(ctx: Context) -> list[SignupPageView]:

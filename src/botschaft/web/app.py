@@ -23,7 +23,15 @@ from botschaft.web import (
     webchat,
     webhooks,
 )
-from botschaft.web.admin import account_pages, business_pages, contact_pages, settings_pages
+from botschaft.web.admin import (
+    account_pages,
+    business_pages,
+    contact_pages,
+    settings_pages,
+    signup_screens,
+    team_pages,
+    token_pages,
+)
 from botschaft.web.api import conversations, response_time, signup_pages
 from botschaft.web.errors import install_error_handlers
 from botschaft.worker.inbound_lane import InboundLane
@@ -73,6 +81,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     for router in (health.router, webhooks.router, conversations.router, sandbox_api.router,
                    webchat.router, sandbox_page.router, preferences.router, signup_pages.router,
                    join.router, account_pages.router, settings_pages.router,
-                   contact_pages.router, business_pages.router, response_time.router):
+                   contact_pages.router, signup_screens.router, team_pages.router,
+                   token_pages.router, business_pages.router, response_time.router):
         app.include_router(router)
     return app

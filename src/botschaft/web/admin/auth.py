@@ -139,13 +139,18 @@ def is_https(request: Request) -> bool:
 
 async def read_form(request: Request) -> dict[str, str]:
     """The posted form's fields (the last value wins where one repeats)."""
+    return {key: values[-1] for key, values in (await read_form_lists(request)).items()}
+
+
+async def read_form_lists(request: Request) -> dict[str, list[str]]:
+    """The posted form's fields with every value (checkboxes of one name)."""
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         raise FormTooLarge("The form is larger than any form of Botschaft.")
     if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
         return {}
     parsed = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-    return {key: values[-1] for key, values in parsed.items() if values}
+    return {key: values for key, values in parsed.items() if values}
 
 
 async def check_csrf(request: Request) -> None:

@@ -46,8 +46,9 @@ async def withdraw(request: Request, ctx: Ctx, who: User, contact_id: int) -> Re
     try:
         if channel_name not in {c.value for c in ChannelKind} or not purpose:
             raise BotschaftError("Choose which consent the person withdrew.")
-        await run_in_threadpool(record_withdrawal, ctx, who.user.id, contact_id,
-                                ChannelKind(channel_name), purpose, form.get("reason", ""))
+        await run_in_threadpool(lambda: record_withdrawal(
+            ctx, who.user.id, contact_id, channel=ChannelKind(channel_name), purpose=purpose,
+            reason=form.get("reason", "")))
     except BotschaftError as error:
         message = error_text(language_of(request, who), error)
         return await _contact_page(request, ctx, who, contact_id, status=error.status,

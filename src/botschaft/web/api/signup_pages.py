@@ -105,17 +105,18 @@ async def create_signup_page(ctx: Ctx, _holder: Holder, body: SignupPageIn) -> S
         ),
     )
     page = await run_in_threadpool(create_page, ctx, spec)
-    return await run_in_threadpool(_out, ctx, page)
+    return await run_in_threadpool(page_out, ctx, page)
 
 
 @router.get("", response_model=list[SignupPageOut])
 async def list_signup_pages(ctx: Ctx, _holder: Holder) -> list[SignupPageOut]:
     """Every sign-up page, oldest first, with its embed snippets."""
     pages = await run_in_threadpool(list_pages, ctx)
-    return [await run_in_threadpool(_out, ctx, page) for page in pages]
+    return [await run_in_threadpool(page_out, ctx, page) for page in pages]
 
 
-def _out(ctx: Context, page: SignupPageView) -> SignupPageOut:
+def page_out(ctx: Context, page: SignupPageView) -> SignupPageOut:
+    """A page as the API shows it, with its address and embed snippets (the admin app too)."""
     url = f"{ctx.settings.effective_public_url}/join/{page.slug}"
     return SignupPageOut(
         id=page.id, slug=page.slug, url=url, title=page.title, channels=list(page.channels),
