@@ -97,28 +97,44 @@ def _handled(app: RunningApp) -> bool:
         return all(state == "handled" for state in session.scalars(select(InboundEvent.state)))
 
 
+def answer_each(app: RunningApp, client: httpx.Client, clock, waits: list[int],  # type: ignore[no-untyped-def]
+                prefix: str = "+49151000001") -> None:
+    """One person per wait writes; the team answers after that many minutes."""
+    for n, wait in enumerate(waits):
+        number = f"{prefix}{n:02d}"
+        write(client, number, "Eine Frage")
+        conversation = conversation_of(app, number)
+        wait_for(lambda: _handled(app))
+        clock.advance(wait * MINUTE)
+        reply = client.post(f"/api/v1/conversations/{conversation['id']}/messages",
+                            json={"text": "Gern!"})
+        assert reply.status_code == 201
+        clock.advance(timedelta(hours=1))
+
+
 def test_the_badge_follows_the_teams_measured_first_replies(running_app: RunningApp,
                                                             clock) -> None:  # type: ignore[no-untyped-def]
     with running_app.client() as client:
         empty = client.get("/api/v1/response-time").json()
         assert (empty["badge"], empty["samples"]) == (None, 0)
-        # Five people write; the team answers each after 3, 3, 4, 10 and 50 minutes.
-        for n, wait in enumerate([3, 3, 4, 10, 50]):
-            number = f"+49151000001{n:02d}"
-            write(client, number, "Eine Frage")
-            conversation = conversation_of(running_app, number)
-            wait_for(lambda: _handled(running_app))
-            clock.advance(wait * MINUTE)
-            reply = client.post(f"/api/v1/conversations/{conversation['id']}/messages",
-                                json={"text": "Gern!"})
-            assert reply.status_code == 201
-            clock.advance(timedelta(hours=1))
+        answer_each(running_app, client, clock, [3, 3, 4, 10, 50])
         badge = client.get("/api/v1/response-time").json()
     assert badge["badge"] == "minutes"  # the 75th percentile is 10 minutes
     assert badge["p75_seconds"] == 600
     assert badge["samples"] == 5
     assert badge["labels"] == {"de": "Antwortet innerhalb von Minuten",
                                "en": "Replies within minutes"}
+
+
+def test_the_website_chat_shows_the_badge_under_the_business_name(
+    running_app: RunningApp, clock,  # type: ignore[no-untyped-def]
+) -> None:
+    with running_app.client() as client:
+        before = client.get("/webchat/frame", params={"lang": "en"}).text
+        answer_each(running_app, client, clock, [1, 1, 1, 1, 1])
+        after = client.get("/webchat/frame", params={"lang": "de"}).text
+    assert "Replies instantly" not in before and "we answer right here" in before
+    assert "Antwortet sofort" in after
 
 
 def test_requests_older_than_thirty_days_leave_the_badge(running_app: RunningApp,

@@ -33,6 +33,7 @@ from botschaft.domain.webchat_identity import (
 from botschaft.i18n import LANGUAGES, translate
 from botschaft.services import inbox
 from botschaft.services.intake import store_events
+from botschaft.services.response_time import response_time
 from botschaft.services.secret import signing_key
 from botschaft.web.api.conversations import MessageOut
 from botschaft.web.api.deps import Ctx
@@ -135,9 +136,12 @@ async def frame(
     cross_site = request.headers.get("sec-fetch-site") == "cross-site"
     settings = request.app.state.settings
     language = page_language(request, lang)
+    # How fast the team answers, under the business's name: one indexed query per window.
+    badge = (await run_in_threadpool(response_time, request.app.state.ctx)).badge
     html = render(
         "webchat/frame.html", language,
         business=settings.business.name,
+        badge_key=f"app.badge.{badge.value}" if badge else None,
         accent=color if color and _COLOUR.fullmatch(color) else DEFAULT_ACCENT,
         visitor_token=signed if cross_site else "",
         max_text=MAX_TEXT,
