@@ -12,6 +12,9 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The rotation names users; importing their table here puts it in the metadata (and with
+# it the target of conversations.assignee_id) wherever these tables are used.
+from botschaft.storage import accounts as _accounts  # noqa: F401
 from botschaft.storage.models import Base
 from botschaft.storage.types import UTCDateTime
 

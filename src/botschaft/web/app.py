@@ -13,6 +13,7 @@ from botschaft.channels.registry import Channels
 from botschaft.services.clock import Clock
 from botschaft.services.context import Context
 from botschaft.services.intake import IntakeQueue
+from botschaft.services.response_time import ResponseTimeCache
 from botschaft.settings import Settings
 from botschaft.web import (
     health,
@@ -77,6 +78,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.channels = channels
     app.state.inbound_lane = lane
     app.state.intake_queue = intake
+    app.state.response_times = ResponseTimeCache()
     install_error_handlers(app)
     for router in (health.router, webhooks.router, conversations.router, sandbox_api.router,
                    webchat.router, sandbox_page.router, preferences.router, signup_pages.router,

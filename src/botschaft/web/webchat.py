@@ -33,7 +33,6 @@ from botschaft.domain.webchat_identity import (
 from botschaft.i18n import LANGUAGES, translate
 from botschaft.services import inbox
 from botschaft.services.intake import store_events
-from botschaft.services.response_time import response_time
 from botschaft.services.secret import signing_key
 from botschaft.web.api.conversations import MessageOut
 from botschaft.web.api.deps import Ctx
@@ -137,7 +136,8 @@ async def frame(
     settings = request.app.state.settings
     language = page_language(request, lang)
     # How fast the team answers, under the business's name: one indexed query per window.
-    badge = (await run_in_threadpool(response_time, request.app.state.ctx)).badge
+    cache = request.app.state.response_times
+    badge = (await run_in_threadpool(cache.get, request.app.state.ctx)).badge
     html = render(
         "webchat/frame.html", language,
         business=settings.business.name,

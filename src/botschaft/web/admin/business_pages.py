@@ -20,7 +20,6 @@ from botschaft.domain.business_hours import InvalidBusinessHours, next_opening
 from botschaft.domain.errors import BotschaftError, NotFound
 from botschaft.i18n import LANGUAGES, translate
 from botschaft.services import auto_reply_texts, business_hours, duty_rotation
-from botschaft.services.response_time import response_time
 from botschaft.web.admin.auth import Ctx, Owner, app_router, read_form
 from botschaft.web.admin.rendering import app_page, error_text, language_of, see_other
 
@@ -43,7 +42,7 @@ async def _hours_page(request: Request, ctx: Ctx, who: Owner, *, status: int = 2
     now = ctx.clock.now()
     view = await run_in_threadpool(business_hours.hours_view, ctx, now.year, language)
     week = typed if typed is not None else {day: ", ".join(view.week[day]) for day in range(7)}
-    badge = await run_in_threadpool(response_time, ctx)
+    badge = await run_in_threadpool(request.app.state.response_times.get, ctx)
     pattern = _DAY.get(language, _DAY["en"])
     return app_page(request, who, "app/business_hours.html", status=status,
                     current="app.nav.settings", view=view, week=week, error=error,

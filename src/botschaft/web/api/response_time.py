@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from botschaft.i18n import LANGUAGES, translate
-from botschaft.services.response_time import response_time
 from botschaft.web.api.deps import Ctx, Holder
 
 router = APIRouter(prefix="/api/v1/response-time", tags=["response time"])
@@ -22,9 +21,10 @@ class ResponseTimeAnswer(BaseModel):
 
 
 @router.get("", response_model=ResponseTimeAnswer)
-async def get_response_time(ctx: Ctx, holder: Holder) -> ResponseTimeAnswer:
-    """How fast the business typically answers: the 75th percentile over the last 30 days."""
-    measured = await run_in_threadpool(response_time, ctx)
+async def get_response_time(request: Request, ctx: Ctx, holder: Holder) -> ResponseTimeAnswer:
+    """How fast the business typically answers: the 75th percentile over the last 30 days
+    (measured at most every ten minutes)."""
+    measured = await run_in_threadpool(request.app.state.response_times.get, ctx)
     key = f"app.badge.{measured.badge.value}" if measured.badge else "app.badge.none"
     return ResponseTimeAnswer(
         badge=measured.badge.value if measured.badge else None,
