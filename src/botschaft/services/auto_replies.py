@@ -3,8 +3,9 @@
 Runs in the transaction that stores a person's message, after the keywords had their say
 (a STOP, START or HELP has its own answer and never gets an auto-reply). It asks
 ``domain.auto_reply`` which reply the message calls for, notes the choice (so the next
-message in the same batch sees it) and returns the reply; the lane sends it after the commit through
-``outbound.send_message``, so the gate decides like for every other message.
+message in the same batch sees it) and returns the reply; the lane sends it after the
+commit through ``outbound.send_message``, so the gate decides like for every other message.
+A STOP later in the same batch therefore still holds an away message back.
 """
 
 from __future__ import annotations
