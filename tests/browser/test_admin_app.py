@@ -124,3 +124,40 @@ def test_a_marketer_creates_a_sign_up_page_and_visitors_can_open_it(
     page.goto(f"{running_app.base_url}/join/angebote")
     expect(page.get_by_role("heading", name="Reiseangebote per Messenger")).to_be_visible()
     expect(page.get_by_role("checkbox")).not_to_be_checked()
+
+
+def test_the_owner_adds_an_agent_creates_a_token_and_reads_the_audit_log_in_english(
+    chromium: Any, running_app: RunningApp, screenshots: Path
+) -> None:
+    expect = _expect()
+    owner = create_app_user(running_app.ctx, role=Role.OWNER)
+    context = chromium.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB")
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        log_in_page(page, running_app, owner)
+        page.get_by_role("navigation").get_by_role("link", name="Settings").click()
+        page.get_by_role("link", name="Team").click()
+        page.get_by_label("Name", exact=True).fill("Anna Agent")
+        page.get_by_label("E-mail address").fill("anna@sonnenschein.example")
+        add_form = page.locator('form[action="/app/settings/users"]')
+        add_form.locator('select[name="role"]').select_option("agent")
+        page.get_by_role("button", name="Add").click()
+        expect(page.get_by_text("Anna Agent can log in now.")).to_be_visible()
+        expect(page.locator("#setup-link")).to_contain_text("/app/welcome/")
+        page.screenshot(path=str(screenshots / "app-team.png"), full_page=True)
+
+        page.goto(f"{running_app.base_url}/app/settings/api-tokens")
+        page.get_by_label("Name").fill("Webshop")
+        page.get_by_role("button", name="Create the token").click()
+        expect(page.locator("#new-token")).to_contain_text("bsk_")
+        page.screenshot(path=str(screenshots / "app-api-tokens.png"), full_page=True)
+
+        page.goto(f"{running_app.base_url}/app/settings/audit-log")
+        expect(page.get_by_role("cell", name="api_token.created").first).to_be_visible()
+        expect(page.get_by_role("cell", name="user.created").first).to_be_visible()
+        page.screenshot(path=str(screenshots / "app-audit-log.png"), full_page=True)
+    finally:
+        context.close()
+    assert errors == []

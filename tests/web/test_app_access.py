@@ -148,3 +148,28 @@ def test_every_page_of_the_app_forbids_framing_and_foreign_scripts(
     with _client(running_app) as client:
         policy = client.get("/app/setup").headers["content-security-policy"]
     assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+
+
+def test_behind_an_https_proxy_the_session_cookie_is_secure(running_app: RunningApp) -> None:
+    owner = create_app_user(running_app.ctx, role=Role.OWNER)
+    # uvicorn trusts X-Forwarded-Proto from loopback, as from a reverse proxy on the host.
+    # The client keeps Secure cookies from plain http, so the test carries the cookie itself.
+    proxied = {"X-Forwarded-Proto": "https"}
+    with httpx.Client(base_url=running_app.base_url, timeout=10, headers=proxied) as client:
+        form = client.get("/app/login")
+        pre_login = form.headers["set-cookie"]
+        assert "secure" in pre_login.lower()
+        answer = client.post(
+            "/app/login", headers={"Cookie": pre_login.split(";")[0]},
+            data={"email": owner.email, "password": owner.password,
+                  "csrf_token": csrf_on(form.text)})
+    assert answer.status_code == 303
+    cookie = answer.headers["set-cookie"].lower()
+    assert "botschaft_session=" in cookie and "secure" in cookie
+
+
+def test_a_script_may_send_the_csrf_token_as_a_header(running_app: RunningApp) -> None:
+    owner = create_app_user(running_app.ctx, role=Role.OWNER)
+    with logged_in_client(running_app, owner) as client:
+        answer = client.post("/app/logout", headers={"X-CSRF-Token": client.csrf})
+    assert answer.status_code == 303

@@ -155,6 +155,22 @@ def create_user(
         return CreatedUser(view_of(user), token)
 
 
+def issue_setup_link(ctx: Context, actor_id: int, user_id: int) -> str:
+    """A new one-time link for someone who forgot their password; an older link stops working.
+
+    The current password stays valid until the link is used.
+    """
+    token = secrets.token_urlsafe(32)
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        user = _user(session, user_id)
+        user.setup_token_sha256 = _digest(token)
+        user.setup_expires_at = now + SETUP_LINK_VALID
+        record_audit(session, actor_id, "user.setup_link_issued", f"user:{user.id}", None,
+                     at=now)
+    return token
+
+
 def user_for_setup_link(ctx: Context, token: str) -> UserView:
     """The person a setup link is for, while it is unused and unexpired."""
     with ctx.db.read() as session:

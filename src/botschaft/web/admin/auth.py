@@ -51,6 +51,11 @@ class CsrfRejected(BotschaftError):
     status = 403
 
 
+class UnsupportedForm(BotschaftError):
+    code = "form_unsupported"
+    status = 415
+
+
 class FormTooLarge(BotschaftError):
     code = "form_too_large"
     status = 413
@@ -162,7 +167,7 @@ async def check_csrf(request: Request) -> None:
     # before the token is looked at.
     if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
         raise CsrfRejected("This form was sent from another website.")
-    sent = request.headers.get(CSRF_HEADER) or (await read_form(request)).get(CSRF_FIELD, "")
+    sent = await _sent_token(request)
     found = await signed_in(request)
     if found is not None:
         expected = found.csrf_secret
@@ -171,6 +176,21 @@ async def check_csrf(request: Request) -> None:
         expected = _pre_login_token(request, cookie) if cookie else ""
     if not sent or not expected or not hmac.compare_digest(sent, expected):
         raise CsrfRejected("The form's security token is missing or out of date.")
+
+
+async def _sent_token(request: Request) -> str:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        try:
+            # Starlette parses (and caches for the route) multipart with python-multipart.
+            value = (await request.form()).get(CSRF_FIELD)
+        except AssertionError:
+            raise UnsupportedForm("This Botschaft cannot read file uploads"
+                                  " (python-multipart is not installed).") from None
+        return value if isinstance(value, str) else ""
+    return (await read_form(request)).get(CSRF_FIELD, "")
 
 
 def app_router(**options: Any) -> APIRouter:

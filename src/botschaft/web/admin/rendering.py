@@ -66,7 +66,7 @@ def app_page(
         current=current, csrf=csrf_token(request), csrf_input=_csrf_input(request),
         notice=_notice(request, language), when=_when_formatter(request, language),
         business=request.app.state.settings.business.name, status_class=STATUS_CLASS,
-        kind_class=KIND_CLASS, **values,
+        kind_class=KIND_CLASS, text_or=_text_or(language), **values,
     )
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 
@@ -116,6 +116,17 @@ def error_page(request: Request, error: BotschaftError) -> Response:
 def _heading(status: int) -> str:
     return {403: "app.error.heading_forbidden", 404: "app.error.heading_not_found"}.get(
         status, "app.error.heading")
+
+
+def _text_or(language: str) -> Any:
+    """``text_or(key, fallback)`` for templates: a translation where one exists (e.g. the
+    audit log's action names, which other areas add to), else the fallback."""
+    texts = catalogue(language)
+
+    def text_or(key: str, fallback: str) -> str:
+        return texts.get(key) or fallback
+
+    return text_or
 
 
 def _csrf_input(request: Request) -> Markup:

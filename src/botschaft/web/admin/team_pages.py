@@ -72,6 +72,15 @@ async def disable(request: Request, ctx: Ctx, who: Owner, user_id: int) -> Respo
     return see_other(USERS, done="user_disabled")
 
 
+@router.post("/settings/users/{user_id}/setup-link")
+async def new_setup_link(request: Request, ctx: Ctx, who: Owner, user_id: int) -> Response:
+    """A fresh setup link for someone who forgot their password (shown on this answer only)."""
+    token = await run_in_threadpool(accounts.issue_setup_link, ctx, who.user.id, user_id)
+    person = await run_in_threadpool(accounts.get_user, ctx, user_id)
+    link = f"{ctx.settings.effective_public_url}/app/welcome/{token}"
+    return await _users_page(request, ctx, who, created=person, setup_link=link)
+
+
 @router.post("/settings/users/{user_id}/enable")
 async def enable(ctx: Ctx, who: Owner, user_id: int) -> Response:
     await run_in_threadpool(accounts.enable_user, ctx, who.user.id, user_id)
