@@ -1,5 +1,5 @@
-"""The owner sets business hours and an away message in Chromium; at night, a person on the
-sandbox phone gets the away message."""
+"""The owner sets business hours, an away message and the duty rotation in Chromium; at
+night, a person on the sandbox phone gets the away message."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def test_the_owner_sets_hours_and_an_away_message_which_answers_at_night(
 ) -> None:
     expect = _expect()
     owner = create_app_user(running_app.ctx, role=Role.OWNER, name="Olga Sonnenschein")
+    create_app_user(running_app.ctx, role=Role.AGENT)
     log_in_page(page, running_app, owner)
 
     page.get_by_role("link", name="Einstellungen").click()
@@ -52,6 +53,12 @@ def test_the_owner_sets_hours_and_an_away_message_which_answers_at_night(
     expect(page.get_by_role("status")).to_contain_text("Automatische Antwort gespeichert")
     expect(page.locator("#auto-reply-away .badge")).to_have_text("an")
     page.screenshot(path=str(screenshots / "app-auto-replies.png"), full_page=True)
+
+    page.goto(f"{running_app.base_url}/app/settings/duty")
+    page.get_by_label("Montag").select_option(label="Anna Agent")
+    page.get_by_role("button", name="Dienstplan speichern").click()
+    expect(page.get_by_role("status")).to_contain_text("Dienstplan gespeichert")
+    page.screenshot(path=str(screenshots / "app-duty.png"), full_page=True)
 
     clock.set(datetime(2026, 3, 3, 22, 30, tzinfo=BERLIN))  # Tuesday night
     page.goto(f"{running_app.base_url}/sandbox")

@@ -209,8 +209,11 @@ async def _duty_page(request: Request, ctx: Ctx, who: Owner, *, status: int = 20
                      error: str | None = None) -> Response:
     today = ctx.clock.now().date()
     view = await run_in_threadpool(duty_rotation.rotation_view, ctx, today)
+    language = language_of(request, who)
+    pattern = _DAY.get(language, _DAY["en"])
     return app_page(request, who, "app/duty.html", status=status, current="app.nav.settings",
-                    view=view, error=error)
+                    view=view, error=error,
+                    day_label=lambda day: format_date(day, pattern, locale=language))
 
 
 @router.post("/settings/duty")
