@@ -58,3 +58,24 @@ def test_an_enabled_channel_needs_its_secrets(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("BOTSCHAFT_WHATSAPP__ACCESS_TOKEN", "token")
     with pytest.raises(ConfigError, match="BOTSCHAFT_WHATSAPP__APP_SECRET must be set"):
         load_settings()
+
+
+def test_a_holiday_state_the_calendar_does_not_know_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BOTSCHAFT_BUSINESS__HOLIDAY_STATE", "Bavaria")
+    with pytest.raises(ConfigError, match="BOTSCHAFT_BUSINESS__HOLIDAY_STATE: 'Bavaria'"):
+        load_settings()
+
+
+def test_a_holiday_country_the_calendar_does_not_know_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BOTSCHAFT_BUSINESS__HOLIDAY_COUNTRY", "XX")
+    with pytest.raises(ConfigError, match="BOTSCHAFT_BUSINESS__HOLIDAY_COUNTRY: 'XX'"):
+        load_settings()
+
+
+def test_a_lower_case_state_code_is_read_as_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOTSCHAFT_BUSINESS__HOLIDAY_STATE", "by")
+    assert load_settings().business.holiday_state == "BY"

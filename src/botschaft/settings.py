@@ -20,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from botschaft.domain.business_hours import InvalidBusinessHours, check_holiday_region, zone
 from botschaft.domain.errors import ConfigError
 from botschaft.domain.gate import OutboundPolicy
 from botschaft.domain.keywords import (
@@ -138,6 +139,46 @@ class BusinessSettings(BaseModel):
     privacy_policy_url: str = Field(
         "", description="Link to the privacy policy, given in HELP answers."
     )
+    time_zone: str = Field(
+        "Europe/Berlin", description="Time zone the business hours and the duty rotation run in."
+    )
+    holiday_country: str = Field(
+        "DE", description="Country whose public holidays close the business (ISO code; empty:"
+        " none)."
+    )
+    holiday_state: str = Field(
+        "", description="State or region for regional public holidays, e.g. BY for Bavaria."
+    )
+    agent_online_minutes: int = Field(
+        5, ge=1, description="An agent seen within this many minutes counts as online for"
+        " round-robin assignment."
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            zone(value)
+        except InvalidBusinessHours as exc:
+            raise ValueError(exc.message) from None
+        return value
+
+    @field_validator("holiday_country", "holiday_state")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.strip().upper() if len(value.strip()) <= 3 else value.strip()
+
+    @model_validator(mode="after")
+    def _holiday_region(self) -> BusinessSettings:
+        # The country first, so that the message names the setting that is wrong.
+        for name, state in (("COUNTRY", ""), ("STATE", self.holiday_state)):
+            try:
+                check_holiday_region(self.holiday_country, state)
+            except InvalidBusinessHours as exc:
+                raise ValueError(
+                    f"{ENV_PREFIX}BUSINESS__HOLIDAY_{name}: {exc.message}"
+                ) from None
+        return self
 
 
 TEMPLATE_PARAMETERS = ("contact_name", "agent_name", "business_name")

@@ -33,6 +33,8 @@ from botschaft.domain.channels import ChannelKind
 from botschaft.domain.consent import MARKETING, ConsentSource
 from botschaft.domain.errors import BotschaftError
 from botschaft.domain.gate import Outbound
+from botschaft.services.assignment import assign_if_unassigned
+from botschaft.services.auto_replies import auto_replies_for
 from botschaft.services.chat_consent import Reply, chat_replies
 from botschaft.services.consent import withdraw_in
 from botschaft.services.contacts import add_identity, normalise_address
@@ -40,6 +42,7 @@ from botschaft.services.context import Context
 from botschaft.services.inbox import conversation_for
 from botschaft.services.intake import FAILED, HANDLED, PENDING
 from botschaft.services.outbound import apply_unreachable, send_message
+from botschaft.services.response_time import note_request_opening
 from botschaft.services.status_errors import unreachability_of
 from botschaft.storage.models import ChannelIdentity, Contact, InboundEvent, Message
 
@@ -155,22 +158,31 @@ def _inbound_message(session: Session, ctx: Context, event: InboundMessage) -> H
         identity.last_inbound_at = sent_at
     conversation = conversation_for(session, ctx, contact.id, event.channel)
     conversation.last_message_at = now
-    if conversation.status == "resolved":
+    was_resolved = conversation.status == "resolved"
+    if was_resolved:
         conversation.status = "open"
     text = event.text if event.text is not None else event.payload
-    session.add(
-        Message(
-            conversation_id=conversation.id, channel=event.channel.value, direction="in",
-            author="contact", content_type=event.kind.value,
-            text=_storable(text),
-            payload=_inbound_payload(event), provider_message_id=event.provider_message_id,
-            status="received", created_at=now, status_at=event.sent_at,
-        )
+    message = Message(
+        conversation_id=conversation.id, channel=event.channel.value, direction="in",
+        author="contact", content_type=event.kind.value,
+        text=_storable(text),
+        payload=_inbound_payload(event), provider_message_id=event.provider_message_id,
+        status="received", created_at=now, status_at=event.sent_at,
     )
+    session.add(message)
     session.flush()
     # Keywords and sign-up codes are the person's own word about consent; the journeys
-    # live in chat_consent. Any other message opens the service window and nothing more.
-    return Handled(chat_replies(session, ctx, contact, event), callback_query_id(event))
+    # live in chat_consent. Any other message opens the service window; if it starts a
+    # request, someone is assigned and the badge's clock runs; and it may get an
+    # auto-reply (away, greeting, receipt), which the gate still decides on.
+    replies = chat_replies(session, ctx, contact, event)
+    if not replies:
+        opened = note_request_opening(session, conversation, message,
+                                      was_resolved=was_resolved, now=now)
+        if opened:
+            assign_if_unassigned(session, ctx, conversation)
+        replies = auto_replies_for(session, ctx, contact, conversation, message, opened=opened)
+    return Handled(replies, callback_query_id(event))
 
 
 def _find_or_create(

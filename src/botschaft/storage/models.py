@@ -203,6 +203,13 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-# Conversations name their assignee in users (storage/accounts.py): the metadata needs that
-# table whenever the models are loaded.
-from botschaft.storage import accounts as _accounts  # noqa: E402, F401
+# The other table modules, so that Base.metadata always knows every table: conversations
+# name their assignee in users, and the schema check compares the whole metadata.
+from botschaft.storage import (  # noqa: E402
+    accounts,  # noqa: F401
+    broadcast,  # noqa: F401
+    business,  # noqa: F401
+    contact_fields,  # noqa: F401
+    inbox,  # noqa: F401
+    signup,  # noqa: F401
+)

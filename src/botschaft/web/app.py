@@ -13,6 +13,7 @@ from botschaft.channels.registry import Channels
 from botschaft.services.clock import Clock
 from botschaft.services.context import Context
 from botschaft.services.intake import IntakeQueue
+from botschaft.services.response_time import ResponseTimeCache
 from botschaft.settings import Settings
 from botschaft.web import (
     clicks,
@@ -26,13 +27,21 @@ from botschaft.web import (
 )
 from botschaft.web.admin import (
     account_pages,
+    business_pages,
     contact_pages,
     settings_pages,
     signup_screens,
     team_pages,
     token_pages,
 )
-from botschaft.web.api import audiences, campaigns, contact_fields, conversations, signup_pages
+from botschaft.web.api import (
+    audiences,
+    campaigns,
+    contact_fields,
+    conversations,
+    response_time,
+    signup_pages,
+)
 from botschaft.web.errors import install_error_handlers
 from botschaft.web.inbox import files as inbox_files
 from botschaft.web.inbox import live as inbox_live
@@ -81,12 +90,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.channels = channels
     app.state.inbound_lane = lane
     app.state.intake_queue = intake
+    app.state.response_times = ResponseTimeCache()
     install_error_handlers(app)
     for router in (health.router, webhooks.router, conversations.router, sandbox_api.router,
                    webchat.router, sandbox_page.router, preferences.router, signup_pages.router,
                    join.router, account_pages.router, settings_pages.router,
                    contact_pages.router, signup_screens.router, team_pages.router,
-                   token_pages.router,
+                   token_pages.router, business_pages.router, response_time.router,
                    inbox_pages.router, inbox_pages.reply_router, inbox_files.router,
                    inbox_files.public_router, inbox_live.router, inbox_settings.router):
         app.include_router(router)

@@ -135,9 +135,13 @@ async def frame(
     cross_site = request.headers.get("sec-fetch-site") == "cross-site"
     settings = request.app.state.settings
     language = page_language(request, lang)
+    # How fast the team answers, under the business's name: one indexed query per window.
+    cache = request.app.state.response_times
+    badge = (await run_in_threadpool(cache.get, request.app.state.ctx)).badge
     html = render(
         "webchat/frame.html", language,
         business=settings.business.name,
+        badge_key=f"app.badge.{badge.value}" if badge else None,
         accent=color if color and _COLOUR.fullmatch(color) else DEFAULT_ACCENT,
         visitor_token=signed if cross_site else "",
         max_text=MAX_TEXT,

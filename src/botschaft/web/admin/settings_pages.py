@@ -25,6 +25,9 @@ SECTIONS: list[SettingsSection] = [
     SettingsSection("app.settings.users.", "/app/settings/users", "users"),
     SettingsSection("app.settings.api_tokens.", "/app/settings/api-tokens", "key"),
     SettingsSection("app.settings.audit_log.", "/app/settings/audit-log", "list"),
+    SettingsSection("app.settings.business_hours.", "/app/settings/business-hours", "clock"),
+    SettingsSection("app.settings.auto_replies.", "/app/settings/auto-replies", "inbox"),
+    SettingsSection("app.settings.duty.", "/app/settings/duty", "users"),
 ]
 
 
