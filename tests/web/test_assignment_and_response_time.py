@@ -13,6 +13,7 @@ from botschaft.domain.roles import Role
 from botschaft.services.audit import list_audit
 from botschaft.services.duty_rotation import set_weekday
 from botschaft.storage.accounts import User
+from botschaft.storage.inbox import InboxEvent
 from botschaft.storage.models import Conversation
 from web_app import RunningApp, wait_for
 
@@ -56,6 +57,10 @@ def test_a_new_conversation_goes_to_the_agent_on_duty(running_app: RunningApp) -
     [entry] = list_audit(ctx, action_prefix="conversation.auto_assigned")
     assert entry.actor_id is None
     assert entry.detail == {"assignee_id": agent.id, "by": "duty"}
+    with ctx.db.read() as session:  # the change feed, so open inboxes show it live
+        kinds = session.scalars(select(InboxEvent.kind).where(
+            InboxEvent.conversation_id == conversation["id"])).all()
+    assert "conversation.auto_assigned" in kinds
 
 
 def test_without_anyone_on_duty_new_conversations_go_round_robin_to_those_online(

@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from botschaft.domain.duty import Agent, choose_assignee
-from botschaft.services.audit import record_audit
 from botschaft.services.context import Context
 from botschaft.services.duty_rotation import ANSWERING_ROLES, load_rotation
+from botschaft.services.inbox_feed import Actor, changed
 from botschaft.storage.accounts import AuditEntry, User
 from botschaft.storage.models import Conversation
 
 ACTION = "conversation.auto_assigned"
+BOTSCHAFT = Actor(None, "Botschaft")  # the rotation acts, no person
 
 
 def assign_if_unassigned(session: Session, ctx: Context, conversation: Conversation) -> int | None:
@@ -52,8 +53,9 @@ def assign_if_unassigned(session: Session, ctx: Context, conversation: Conversat
         return None
     on_duty = rotation.on_duty(now.astimezone(ZoneInfo(business.time_zone)).date()) == chosen
     conversation.assignee_id = chosen
-    record_audit(session, None, ACTION, f"conversation:{conversation.id}",
-                 {"assignee_id": chosen, "by": "duty" if on_duty else "round_robin"}, at=now)
+    # Through the inbox's change feed: the audit row, and open inboxes show the assignee live.
+    changed(session, ctx, BOTSCHAFT, conversation.id, kind=ACTION,
+            detail={"assignee_id": chosen, "by": "duty" if on_duty else "round_robin"})
     return chosen
 
 
