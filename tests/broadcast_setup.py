@@ -1,0 +1,94 @@
+"""Subscribers, running campaigns and a dispatcher against a fake provider, for tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from botschaft.channels.base import Channel
+from botschaft.channels.registry import Channels
+from botschaft.domain.channels import ChannelKind
+from botschaft.domain.consent import MARKETING, ConsentEventKind, ConsentSource
+from botschaft.services.consent import ConsentRecord, record_consent
+from botschaft.services.consent_texts import PublishedText
+from botschaft.services.contacts import create_contact
+from botschaft.services.context import Context
+from botschaft.storage.broadcast import Audience, Campaign, Delivery
+from botschaft.worker.dispatcher import Dispatcher
+
+from conftest import START
+
+TEMPLATE = {"kind": "template", "template_name": "wochenangebot", "template_language": "de",
+            "text": "Unser Angebot der Woche"}
+
+
+def subscribers(ctx: Context, text: PublishedText, count: int, *, first: int = 0,
+                prefix: str = "+49151", channel: ChannelKind = ChannelKind.WHATSAPP,
+                consent: bool = True) -> list[int]:
+    """``count`` contacts with a granted marketing consent on ``channel``."""
+    ids = []
+    for n in range(first, first + count):
+        address = f"{prefix}{n:08d}" if channel is ChannelKind.WHATSAPP else str(7_000_000 + n)
+        contact = create_contact(ctx, identities=[(channel, address)], display_name=f"Kunde {n}")
+        if consent:
+            record_consent(ctx, ConsentRecord(
+                contact_id=contact.id, channel=channel, purpose=MARKETING,
+                kind=ConsentEventKind.GRANTED, source=ConsentSource.WEB_FORM,
+                consent_text_id=text.id,
+            ))
+        ids.append(contact.id)
+    return ids
+
+
+def running_campaign(ctx: Context, contact_ids: Sequence[int], *,
+                     channel: ChannelKind = ChannelKind.WHATSAPP,
+                     content: dict[str, Any] | None = None) -> int:
+    """A running campaign with one queued delivery per contact."""
+    with ctx.db.write() as session:
+        audience = Audience(name=f"Alle {START.timestamp()}-{len(contact_ids)}-{channel}",
+                            rule={}, created_at=START, updated_at=START)
+        session.add(audience)
+        session.flush()
+        campaign = Campaign(
+            name="Wochenangebot", status="running", channel=channel.value, purpose=MARKETING,
+            audience_id=audience.id, content=content or TEMPLATE, track_links=False,
+            time_zone="Europe/Berlin", created_at=START, updated_at=START, started_at=START,
+            planned_count=len(contact_ids),
+        )
+        session.add(campaign)
+        session.flush()
+        session.add_all(
+            Delivery(campaign_id=campaign.id, contact_id=contact_id, channel=channel.value,
+                     state="queued", attempts=0, created_at=START)
+            for contact_id in contact_ids
+        )
+        return campaign.id
+
+
+def states(ctx: Context, campaign_id: int) -> dict[int, tuple[str, str | None]]:
+    """(state, skip reason or error code) of each delivery, by contact id."""
+    with ctx.db.read() as session:
+        rows = session.execute(
+            select(Delivery.contact_id, Delivery.state, Delivery.skip_reason,
+                   Delivery.error_code).where(Delivery.campaign_id == campaign_id)
+        ).all()
+    return {contact: (state, reason or code) for contact, state, reason, code in rows}
+
+
+def campaign(ctx: Context, campaign_id: int) -> Campaign:
+    with ctx.db.read() as session:
+        return session.get_one(Campaign, campaign_id)
+
+
+async def dispatch_until_idle(ctx: Context, adapters: dict[ChannelKind, Channel],
+                              **options: Any) -> None:
+    """Run a dispatcher until nothing is due at the clock's now; rates follow that clock."""
+    clock = ctx.clock
+    channels = Channels(adapters)
+    try:
+        await Dispatcher(ctx, channels, monotonic=lambda: clock.now().timestamp(),
+                         **options).run_until_idle()
+    finally:
+        await channels.close()
