@@ -23,7 +23,16 @@ def marketing_footer(ctx: Context, contact_id: int, channel: ChannelKind, langua
     Names the first configured opt-out word (every one of them works), so that the way out
     the footer promises is the one the keyword matcher honours.
     """
-    url = preference_url(ctx, contact_id, channel)
+    return footer_with_key(ctx, signing_key(ctx.settings), contact_id, channel, language)
+
+
+def footer_with_key(
+    ctx: Context, key: bytes, contact_id: int, channel: ChannelKind, language: str
+) -> str:
+    """``marketing_footer`` with the signing key read once by the caller (a broadcast renders
+    thousands of footers a second and should not read the key file for each)."""
+    token = preference_token(contact_id, channel, key)
+    url = f"{ctx.settings.effective_public_url}{PATH}{token}"
     words = ctx.settings.keywords.opt_out
     if not words:
         return translate(language, "preferences.footer_link_only", url=url)

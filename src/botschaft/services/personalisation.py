@@ -1,0 +1,90 @@
+"""Personalisation: ``{{ first_name | default("") }}`` in a sandbox that sees declared fields only.
+
+A campaign's text is a Jinja template run in a locked-down sandbox: it can read the names it
+is given (``display_name``, ``first_name``, ``language`` and the declared attributes, each a
+plain string) and apply filters, and nothing else: no attribute or item access on values, no
+method calls, no globals such as ``range``, no ``**``, and no string multiplication past a
+few thousand characters. Names it cannot know are refused when the campaign is written, not
+when the millionth message is rendered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from jinja2 import TemplateSyntaxError, Undefined, meta
+from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from botschaft.domain.campaign import CampaignInvalid
+
+BASE_FIELDS = ("display_name", "first_name", "language")
+_MAX_REPEAT = 2000
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**"})
+
+    def is_safe_callable(self, obj: Any) -> bool:
+        return False  # a template reads; it never calls
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        return self.undefined(obj=obj, name=attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        return self.undefined(obj=obj, name=str(argument))
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            raise SecurityError("powers are not available in campaign texts")
+        if isinstance(left, str | list) or isinstance(right, str | list):
+            count = right if isinstance(left, str | list) else left
+            if not isinstance(count, int) or count > _MAX_REPEAT:
+                raise SecurityError("a text may be repeated only a few times")
+        return super().call_binop(context, operator, left, right)
+
+
+def _environment() -> _Sandbox:
+    env = _Sandbox(autoescape=False, undefined=Undefined, keep_trailing_newline=True)
+    env.globals.clear()
+    return env
+
+
+_ENV = _environment()
+
+
+class Personaliser:
+    """One campaign text, compiled once and rendered for many contacts."""
+
+    def __init__(self, source: str, allowed: Iterable[str]) -> None:
+        check_template(source, allowed)
+        self._template = _ENV.from_string(source)
+
+    def render(self, fields: Mapping[str, str]) -> str:
+        """The text for one contact. Raises ``CampaignInvalid`` if the sandbox refuses."""
+        try:
+            return self._template.render(fields)
+        except TemplateError as error:
+            raise CampaignInvalid(f"The campaign text cannot be personalised: {error}") from None
+
+
+def check_template(source: str, allowed: Iterable[str]) -> None:
+    """Refuse a text that is not valid, or that reads a name nobody declared."""
+    try:
+        parsed = _ENV.parse(source)
+    except TemplateSyntaxError as error:
+        raise CampaignInvalid(
+            f"The campaign text has a personalisation error on line {error.lineno}:"
+            f" {error.message}."
+        ) from None
+    unknown = sorted(meta.find_undeclared_variables(parsed) - set(allowed))
+    if unknown:
+        raise CampaignInvalid(
+            f"The campaign text reads {', '.join(unknown)}, which is not a contact field."
+            " Known fields: " + ", ".join(sorted(allowed)) + " (declare an attribute first)."
+        )
+
+
+def render_once(source: str, allowed: Iterable[str], fields: Mapping[str, str]) -> str:
+    return Personaliser(source, allowed).render(fields)
