@@ -20,8 +20,9 @@ from botschaft.worker.dispatcher import Dispatcher
 
 from conftest import START
 
-TEMPLATE = {"kind": "template", "template_name": "wochenangebot", "template_language": "de",
-            "text": "Unser Angebot der Woche"}
+TEMPLATE = {"kind": "template", "template": {
+    "name": "wochenangebot", "language": "de", "params": ["{{ first_name }}"],
+    "text": "Hallo {{1}}, unser Angebot der Woche"}}
 
 
 def subscribers(ctx: Context, text: PublishedText, count: int, *, first: int = 0,

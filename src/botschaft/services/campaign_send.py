@@ -18,7 +18,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -40,7 +40,7 @@ from botschaft.services.campaign_outcomes import (
     action_for,
 )
 from botschaft.services.campaign_recipients import recipients_for
-from botschaft.services.campaign_render import render_batch
+from botschaft.services.campaign_content import PreparedCampaign, recipient_fields, render_for
 from botschaft.services.context import Context
 from botschaft.services.delivery_effects import apply_unreachable_to
 from botschaft.storage.broadcast import Campaign, Delivery, bump_counters, bump_skips
@@ -123,7 +123,7 @@ def running_campaigns(ctx: Context) -> list[tuple[int, ChannelKind]]:
     return [(campaign_id, ChannelKind(channel)) for campaign_id, channel in rows]
 
 
-def claim_batch(ctx: Context, campaign_id: int, worker: str, limit: int,
+def claim_batch(ctx: Context, prepared: PreparedCampaign, worker: str, limit: int,
                 notifier: Notifier | None = None) -> ClaimedBatch:
     """Claim up to ``limit`` due deliveries of a running campaign, gate each, mark ``sending``.
 
@@ -132,6 +132,7 @@ def claim_batch(ctx: Context, campaign_id: int, worker: str, limit: int,
     ``skipped`` with its reason; the rest are committed ``sending`` before this returns.
     """
     now = ctx.clock.now()
+    campaign_id = prepared.campaign_id
     with ctx.db.write() as session:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None or campaign.status != "running":
@@ -147,15 +148,16 @@ def claim_batch(ctx: Context, campaign_id: int, worker: str, limit: int,
             return ClaimedBatch(campaign_id, channel, [], 0, False)
         contact_ids = [contact_id for _, contact_id, _ in rows]
         people = recipients_for(session, ctx, channel, contact_ids, exclude_campaign=campaign_id)
-        messages = render_batch(session, ctx, campaign, contact_ids)
+        fields = recipient_fields(session, contact_ids, prepared.attribute_keys)
         policy = ctx.settings.policy.policy()
         skips: list[tuple[int, str, str]] = []
         claimed: list[Claimed] = []
         for delivery_id, contact_id, attempts in rows:
-            person, message = people.get(contact_id), messages.get(contact_id)
-            if person is None or message is None:
+            person, personal = people.get(contact_id), fields.get(contact_id)
+            if person is None or personal is None:
                 skips.append((delivery_id, "unreachable", "no identity on this channel"))
                 continue
+            message = render_for(prepared, personal, to=person.address, delivery_id=delivery_id)
             fmt = MessageFormat.TEMPLATE if message.template else MessageFormat.FREE_FORM
             intent = Outbound(MessageKind.MARKETING, campaign.purpose, fmt)
             decision = decide(person.recipient, intent, policy, now)
@@ -167,8 +169,7 @@ def claim_batch(ctx: Context, campaign_id: int, worker: str, limit: int,
                 skips.append((delivery_id, refusal, "WhatsApp refuses marketing templates"
                                                     " to +1 (US) numbers"))
                 continue
-            claimed.append(Claimed(delivery_id, contact_id, attempts + 1,
-                                   replace(message, to=person.address)))
+            claimed.append(Claimed(delivery_id, contact_id, attempts + 1, message))
         _mark_skipped(session, campaign_id, skips, now)
         if claimed:
             session.execute(

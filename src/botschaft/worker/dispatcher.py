@@ -30,6 +30,7 @@ from botschaft.services.campaign_send import (
     running_campaigns,
     send_claimed,
 )
+from botschaft.services.campaign_content import PreparedCampaign, prepare_campaign
 from botschaft.services.context import Context
 from botschaft.storage.notifier import Notifier
 
@@ -106,7 +107,8 @@ class Dispatcher:
 
     async def _drain(self, campaign_id: int, channel: ChannelKind) -> float | None:
         """Send what is due now; the seconds until more is due, or None when none is left."""
-        lanes = [asyncio.create_task(self._lane(campaign_id, channel))
+        prepared = await asyncio.to_thread(prepare_campaign, self._ctx, campaign_id)
+        lanes = [asyncio.create_task(self._lane(prepared, channel))
                  for _ in range(self._lanes)]
         try:
             await asyncio.gather(*lanes)
@@ -118,13 +120,14 @@ class Dispatcher:
                     await lane
         return await asyncio.to_thread(next_due, self._ctx, campaign_id)
 
-    async def _lane(self, campaign_id: int, channel: ChannelKind) -> None:
+    async def _lane(self, prepared: PreparedCampaign, channel: ChannelKind) -> None:
+        campaign_id = prepared.campaign_id
         account = self._account(channel)
         adapter = self._channels.get(channel)
         limit = self._batch_limit(channel)
         while True:
             batch = await asyncio.to_thread(
-                claim_batch, self._ctx, campaign_id, self.worker, limit, self._notifier
+                claim_batch, self._ctx, prepared, self.worker, limit, self._notifier
             )
             if batch.items:
                 results = await send_claimed(adapter, account, batch.items)
