@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,12 +27,13 @@ TEMPLATE = {"kind": "template", "template": {
 
 
 def subscribers(ctx: Context, text: PublishedText, count: int, *, first: int = 0,
-                prefix: str = "+49151", channel: ChannelKind = ChannelKind.WHATSAPP,
-                consent: bool = True) -> list[int]:
+                prefix: str = "+49151", digits: int = 8,
+                channel: ChannelKind = ChannelKind.WHATSAPP, consent: bool = True) -> list[int]:
     """``count`` contacts with a granted marketing consent on ``channel``."""
     ids = []
     for n in range(first, first + count):
-        address = f"{prefix}{n:08d}" if channel is ChannelKind.WHATSAPP else str(7_000_000 + n)
+        address = (f"{prefix}{n:0{digits}d}" if channel is ChannelKind.WHATSAPP
+                   else str(7_000_000 + n))
         contact = create_contact(ctx, identities=[(channel, address)], display_name=f"Kunde {n}")
         if consent:
             record_consent(ctx, ConsentRecord(
@@ -48,8 +50,8 @@ def running_campaign(ctx: Context, contact_ids: Sequence[int], *,
                      content: dict[str, Any] | None = None) -> int:
     """A running campaign with one queued delivery per contact."""
     with ctx.db.write() as session:
-        audience = Audience(name=f"Alle {START.timestamp()}-{len(contact_ids)}-{channel}",
-                            rule={}, created_at=START, updated_at=START)
+        audience = Audience(name=f"Alle #{secrets.token_hex(4)}", rule={}, created_at=START,
+                            updated_at=START)
         session.add(audience)
         session.flush()
         campaign = Campaign(

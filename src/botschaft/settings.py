@@ -201,11 +201,11 @@ class DispatchSettings(BaseModel):
     idle_poll_seconds: float = Field(
         1.0, gt=0, description="How often an idle dispatcher looks for work without a wake-up."
     )
-    whatsapp: WhatsAppRates = Field(default_factory=WhatsAppRates)
-    telegram: TelegramRates = Field(default_factory=TelegramRates)
-    messenger: MessengerRates = Field(default_factory=MessengerRates)
-    sandbox: FirstPartyRates = Field(default_factory=FirstPartyRates)
-    webchat: FirstPartyRates = Field(default_factory=FirstPartyRates)
+    whatsapp: WhatsAppRates = Field(default_factory=WhatsAppRates)  # type: ignore[arg-type]
+    telegram: TelegramRates = Field(default_factory=TelegramRates)  # type: ignore[arg-type]
+    messenger: MessengerRates = Field(default_factory=MessengerRates)  # type: ignore[arg-type]
+    sandbox: FirstPartyRates = Field(default_factory=FirstPartyRates)  # type: ignore[arg-type]
+    webchat: FirstPartyRates = Field(default_factory=FirstPartyRates)  # type: ignore[arg-type]
 
     def rates(self, channel: str) -> AccountRateSettings:
         """The rate settings of ``channel``'s sender account."""

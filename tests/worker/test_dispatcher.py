@@ -11,7 +11,6 @@ from botschaft.domain.channels import ChannelKind
 from botschaft.services.consent_texts import PublishedText
 from botschaft.services.context import Context
 from botschaft.testing.fake_whatsapp import FakeWhatsApp
-
 from broadcast_setup import campaign, dispatch_until_idle, running_campaign, states, subscribers
 
 WA = ChannelKind.WHATSAPP

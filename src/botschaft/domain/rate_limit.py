@@ -109,12 +109,12 @@ def backoff(attempt: int, base: timedelta, cap: timedelta) -> timedelta:
     """The wait before retry number ``attempt`` (1, 2, …): ``base`` doubled each time, capped."""
     if attempt < 1:
         raise ValueError("attempts count from 1")
-    return min(cap, base * (2 ** (attempt - 1)))
+    return min(cap, base * (1 << (attempt - 1)))
 
 
 def pair_backoff(attempt: int, first: timedelta) -> timedelta:
     """WhatsApp's pair rate limit (131056): wait 4^X times the first step, X = 0, 1, …"""
-    return first * (4 ** max(0, attempt - 1))
+    return first * (1 << (2 * max(0, attempt - 1)))
 
 
 def allowance_today(tier: int | None, reached_last_24h: int) -> int | None:

@@ -31,6 +31,7 @@ from botschaft.domain.channels import ChannelKind
 from botschaft.domain.gate import MessageFormat, MessageKind, Outbound, Skip, decide
 from botschaft.domain.provider_rules import provider_refusal
 from botschaft.domain.rate_limit import AccountLimits, AccountThrottle
+from botschaft.services.campaign_content import PreparedCampaign, recipient_fields, render_for
 from botschaft.services.campaign_outcomes import (
     HaltCampaign,
     MarkFailed,
@@ -40,7 +41,6 @@ from botschaft.services.campaign_outcomes import (
     action_for,
 )
 from botschaft.services.campaign_recipients import recipients_for
-from botschaft.services.campaign_content import PreparedCampaign, recipient_fields, render_for
 from botschaft.services.context import Context
 from botschaft.services.delivery_effects import apply_unreachable_to
 from botschaft.storage.broadcast import Campaign, Delivery, bump_counters, bump_skips
@@ -235,7 +235,8 @@ def record_results(ctx: Context, campaign_id: int, channel: ChannelKind,
         recorded.reasons[type(action).__name__] += 1
         if isinstance(action, MarkSent):
             sent.append({"id": result.item.delivery_id, "state": "sent", "sent_at": now,
-                         "status_at": now, "provider_message_id": action.provider_message_id})
+                         "status_at": now, "provider_message_id": action.provider_message_id,
+                         "error_code": None, "error_detail": None})
         elif isinstance(action, MarkFailed):
             failed.append({"id": result.item.delivery_id, "state": "failed", "status_at": now,
                            "error_code": action.code, "error_detail": action.detail})

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from botschaft.channels.registry import Channels
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.rate_limit import AccountLimits
+from botschaft.services.campaign_content import PreparedCampaign, prepare_campaign
 from botschaft.services.campaign_send import (
     PROGRESS_TOPIC,
     Result,
@@ -30,7 +31,6 @@ from botschaft.services.campaign_send import (
     running_campaigns,
     send_claimed,
 )
-from botschaft.services.campaign_content import PreparedCampaign, prepare_campaign
 from botschaft.services.context import Context
 from botschaft.storage.notifier import Notifier
 
