@@ -11,7 +11,7 @@ from botschaft.i18n import LANGUAGES, catalogue, pick_language, translate
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "botschaft"
 # Keys are dotted names such as "chat.stop_confirmation", quoted in code and templates.
-_PREFIXES = "chat|join|webchat|sandbox|preferences|signup|welcome"
+_PREFIXES = "chat|join|webchat|sandbox|preferences|signup|welcome|campaign|clicks"
 _KEY = re.compile(rf"""["']((?:{_PREFIXES})\.[a-z0-9_.]+)["']""")
 
 

@@ -89,11 +89,11 @@ def prepare_campaign(ctx: Context, campaign_id: int) -> PreparedCampaign:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
             raise NotFound(f"There is no campaign #{campaign_id}.")
-        links: dict[str, str] = {
-            url: code for url, code in session.execute(
+        links = dict(
+            session.execute(
                 select(ShortLink.url, ShortLink.code).where(ShortLink.campaign_id == campaign_id)
-            )
-        }
+            ).all()
+        )
         return PreparedCampaign(
             ctx=ctx,
             campaign_id=campaign_id,
