@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +19,7 @@ from botschaft.services.consent_texts import PublishedText
 from botschaft.services.contacts import create_contact
 from botschaft.services.context import Context
 from botschaft.storage.broadcast import Audience, Campaign, Delivery
+from botschaft.testing.fake_whatsapp import FakeWhatsApp
 from botschaft.worker.dispatcher import Dispatcher
 
 from conftest import START
@@ -95,3 +98,41 @@ async def dispatch_until_idle(ctx: Context, adapters: dict[ChannelKind, Channel]
                          **options).run_until_idle()
     finally:
         await channels.close()
+
+
+class FakeInThread:
+    """A fake provider served from a thread of its own, for tests whose senders are other
+    processes (``botschaft worker``, ``botschaft campaign send``)."""
+
+    def __init__(self, fake: FakeWhatsApp) -> None:
+        self.fake = fake
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> FakeWhatsApp:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.fake.start(), self._loop).result(10)
+        return self.fake
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+
+def whatsapp_environment(fake: FakeWhatsApp) -> dict[str, str]:
+    """BOTSCHAFT_* variables that point a process at ``fake``; no quiet hours, so a test's
+    outcome does not depend on the time of day it runs at."""
+    settings = fake.settings()
+    return {
+        "BOTSCHAFT_WHATSAPP__ENABLED": "true",
+        "BOTSCHAFT_WHATSAPP__API_BASE": settings.api_base,
+        "BOTSCHAFT_WHATSAPP__API_VERSION": settings.api_version,
+        "BOTSCHAFT_WHATSAPP__PHONE_NUMBER_ID": settings.phone_number_id,
+        "BOTSCHAFT_WHATSAPP__ACCESS_TOKEN": fake.access_token,
+        "BOTSCHAFT_WHATSAPP__APP_SECRET": fake.app_secret,
+        "BOTSCHAFT_WHATSAPP__VERIFY_TOKEN": fake.verify_token,
+        "BOTSCHAFT_POLICY__QUIET_HOURS_START": "00:00",
+        "BOTSCHAFT_POLICY__QUIET_HOURS_END": "00:00",
+    }

@@ -14,6 +14,7 @@ from botschaft.services.clock import Clock
 from botschaft.services.context import Context
 from botschaft.services.intake import IntakeQueue
 from botschaft.settings import Settings
+from botschaft.storage.notifier import Notifier
 from botschaft.web import (
     health,
     join,
@@ -25,6 +26,7 @@ from botschaft.web import (
 )
 from botschaft.web.api import conversations, signup_pages
 from botschaft.web.errors import install_error_handlers
+from botschaft.worker.dispatcher import Dispatcher
 from botschaft.worker.inbound_lane import InboundLane
 from botschaft.worker.scheduler import run_scheduler
 
@@ -35,6 +37,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     channels = Channels.from_settings(settings, ctx.clock)
     intake = IntakeQueue(ctx)
     lane = InboundLane(ctx, channels, intake)
+    notifier = Notifier(ctx.db)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,6 +49,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         ]
         if settings.embedded_worker:
             tasks.append(asyncio.create_task(run_scheduler(ctx), name="scheduler"))
+            dispatcher = Dispatcher(ctx, channels, notifier=notifier)
+            tasks.append(asyncio.create_task(dispatcher.run(), name="dispatcher"))
         try:
             yield
         finally:
@@ -55,6 +60,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await channels.close()
+            notifier.close()
             ctx.close()
 
     app = FastAPI(
@@ -68,6 +74,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.channels = channels
     app.state.inbound_lane = lane
     app.state.intake_queue = intake
+    app.state.notifier = notifier
     install_error_handlers(app)
     for router in (health.router, webhooks.router, conversations.router, sandbox_api.router,
                    webchat.router, sandbox_page.router, preferences.router, signup_pages.router,

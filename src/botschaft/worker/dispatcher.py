@@ -71,7 +71,14 @@ class Dispatcher:
         wake = self._notifier.subscribe(START_TOPIC) if self._notifier else None
         try:
             while True:
-                pause = await self.run_once()
+                try:
+                    pause = await self.run_once()
+                except Exception:
+                    if self._only is not None:
+                        raise  # one campaign, run by a person at a terminal: show them
+                    # The boundary of a long-running dispatcher: log, breathe, go on.
+                    log.exception("dispatcher round failed")
+                    pause = self._ctx.settings.dispatch.idle_poll_seconds
                 if pause is None:
                     return
                 if pause > 0:
