@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -10,7 +12,7 @@ from botschaft.domain.campaign import parse_content
 from botschaft.domain.campaign_lint import LintFinding, LintInput, lint_campaign
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.consent import MARKETING
-from botschaft.domain.errors import BotschaftError
+from botschaft.domain.errors import BotschaftError, NotFound
 from botschaft.i18n import translate
 from botschaft.services.context import Context
 from botschaft.storage.broadcast import Audience, Campaign
@@ -64,3 +66,19 @@ def check_or_refuse(session: Session, ctx: Context, campaign: Campaign, language
     findings = lint_stored(session, ctx, campaign)
     if findings:
         raise CampaignLintFailed(language, findings)
+
+
+@dataclass(frozen=True)
+class LintMessage:
+    code: str
+    message: str
+
+
+def lint_report(ctx: Context, campaign_id: int, language: str) -> list[LintMessage]:
+    """The lint of a stored campaign as of now, each finding in words in ``language``."""
+    with ctx.db.read() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise NotFound(f"There is no campaign #{campaign_id}.")
+        findings = lint_stored(session, ctx, campaign)
+    return [LintMessage(f.code, describe(language, f)) for f in findings]

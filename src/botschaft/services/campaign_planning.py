@@ -40,6 +40,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union_all,
     update,
 )
@@ -108,6 +109,8 @@ def plan_campaign(ctx: Context, campaign_id: int) -> PlanResult:
                 session.execute(_insert(ctx, plan, start, start + SQLITE_RANGE))
     else:
         with ctx.db.write() as session:
+            # Room for the ledger's sort and the hash joins in memory, for this one statement.
+            session.execute(text("SET LOCAL work_mem = '128MB'"))
             session.execute(_insert(ctx, plan, None, None))
     with ctx.db.write() as session:
         _fold_qualified(session, ctx, plan)

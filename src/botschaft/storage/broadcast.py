@@ -62,6 +62,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -129,19 +130,27 @@ class CampaignSkip(Base):
 
 
 class Delivery(Base):
-    """One message of a campaign to one contact; see the module docstring for its states."""
+    """One message of a campaign to one contact; see the module docstring for its states.
+
+    No foreign keys, on purpose: rows are written only by planning, which selects them from
+    ``contacts`` for an existing campaign, and checking two keys per row would cost more
+    than the rest of a million-row plan (measured: 5 s of 15 s at 200,000 rows).
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("campaign_id", "contact_id", name="uq_delivery_contact"),
         Index("ix_deliveries_claim", "campaign_id", "state", "id"),
-        Index("ix_deliveries_provider_id", "channel", "provider_message_id"),
+        # Only sent rows have a provider id: a partial index costs nothing while planning.
+        Index("ix_deliveries_provider_id", "channel", "provider_message_id",
+              postgresql_where=text("provider_message_id IS NOT NULL"),
+              sqlite_where=text("provider_message_id IS NOT NULL")),
         Index("ix_deliveries_contact", "contact_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    contact_id: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(200))  # the identity at plan time
     # queued | sending | sent | delivered | read | failed | skipped

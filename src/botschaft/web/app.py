@@ -16,6 +16,7 @@ from botschaft.services.intake import IntakeQueue
 from botschaft.settings import Settings
 from botschaft.storage.notifier import Notifier
 from botschaft.web import (
+    clicks,
     health,
     join,
     preferences,
@@ -24,7 +25,7 @@ from botschaft.web import (
     webchat,
     webhooks,
 )
-from botschaft.web.api import conversations, signup_pages
+from botschaft.web.api import audiences, campaigns, contact_fields, conversations, signup_pages
 from botschaft.web.errors import install_error_handlers
 from botschaft.worker.dispatcher import Dispatcher
 from botschaft.worker.inbound_lane import InboundLane
@@ -79,5 +80,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     for router in (health.router, webhooks.router, conversations.router, sandbox_api.router,
                    webchat.router, sandbox_page.router, preferences.router, signup_pages.router,
                    join.router):
+        app.include_router(router)
+    for router in (audiences.router, campaigns.router, contact_fields.router, clicks.router):
         app.include_router(router)
     return app

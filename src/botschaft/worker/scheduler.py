@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from botschaft.services.campaigns import start_due_campaigns
 from botschaft.services.consent import expire_overdue_requests
 from botschaft.services.context import Context
 from botschaft.services.opt_in_requests import expire_overdue_agreements
@@ -25,6 +26,7 @@ async def run_scheduler(ctx: Context, interval: float = DEFAULT_INTERVAL_SECONDS
 JOBS: tuple[tuple[str, Callable[[Context], int]], ...] = (
     ("expire_overdue_requests", expire_overdue_requests),
     ("expire_overdue_agreements", expire_overdue_agreements),
+    ("start_due_campaigns", start_due_campaigns),
 )
 
 
