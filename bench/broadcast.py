@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
+import os
 import subprocess
 import sys
 import tempfile
@@ -53,7 +53,9 @@ class TickingClock:
 
 
 def serve_fake(info_file: Path, stats_file: Path) -> None:
-    """Run the fake until SIGTERM; then write who got how many messages, and when."""
+    """Run the fake until a stop file appears next to ``stats_file``; then write who got
+    how many messages, and when (a file, not a signal, so a profiler in front of the
+    process can be left to end with it)."""
     from botschaft.testing.fake_whatsapp import FakeWhatsApp
 
     async def main() -> None:
@@ -65,18 +67,14 @@ def serve_fake(info_file: Path, stats_file: Path) -> None:
             "access_token": fake.access_token, "app_secret": fake.app_secret,
             "verify_token": fake.verify_token, "api_version": fake.api_version,
         }))
-        stop = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        while not stop.is_set():
+        stop = stats_file.with_suffix(".stop")
+        while not stop.exists():
             # The fake keeps every request body; keep only (recipient, time) so a million
             # messages fit in memory.
             taken, fake.sent = fake.sent, []
-            received.extend((m.to, time.time()) for m in taken)
-            try:
-                await asyncio.wait_for(stop.wait(), 0.5)
-            except TimeoutError:
-                pass
-        received.extend((m.to, time.time()) for m in fake.sent)
+            received.extend((m.to, m.at.timestamp()) for m in taken)
+            await asyncio.sleep(0.5)
+        received.extend((m.to, m.at.timestamp()) for m in fake.sent)
         await fake.stop()
         stats_file.write_text(json.dumps(received))
 
@@ -233,8 +231,8 @@ def run(url: str, folder: Path, db: str, n: int) -> dict[str, Any]:
     planned = plan_campaign(ctx, campaign.id)
 
     info_file, stats_file = folder / "fake.json", folder / "fake-stats.json"
-    fake = subprocess.Popen([sys.executable, __file__, "--fake", str(info_file),
-                             str(stats_file)])
+    fake = subprocess.Popen([*_profiled("BENCH_PROFILE_FAKE"), sys.executable, __file__,
+                             "--fake", str(info_file), str(stats_file)])
     try:
         while not info_file.exists():
             time.sleep(0.05)
@@ -242,14 +240,15 @@ def run(url: str, folder: Path, db: str, n: int) -> dict[str, Any]:
         ceiling_per_second = asyncio.run(ceiling(info, min(CEILING_POSTS, max(2000, n))))
         _set_status(ctx, campaign.id, "running")
         worker_out = folder / "worker.json"
-        worker = subprocess.Popen([sys.executable, __file__, "--worker", url,
+        worker = subprocess.Popen([*_profiled("BENCH_PROFILE_WORKER"), sys.executable, __file__,
+                                   "--worker", url,
                                    str(folder / "data"), str(info_file), str(campaign.id),
                                    str(worker_out)])
         stops = _stop_some(ctx, campaign.id, seeded, n)
         if worker.wait() != 0:
             raise SystemExit("the worker failed")
     finally:
-        fake.send_signal(signal.SIGTERM)
+        stats_file.with_suffix(".stop").touch()
         fake.wait()
     figures = json.loads(worker_out.read_text())
     received = json.loads(stats_file.read_text())
@@ -273,6 +272,12 @@ def run(url: str, folder: Path, db: str, n: int) -> dict[str, Any]:
         "share_of_ceiling": round(sent_per_second / ceiling_per_second, 2),
         **checks,
     }
+
+
+def _profiled(variable: str) -> list[str]:
+    """``py-spy record`` in front of a process when the variable names an output file."""
+    target = os.environ.get(variable)
+    return ["py-spy", "record", "--nonblocking", "-o", target, "--"] if target else []
 
 
 def _set_status(ctx: Any, campaign_id: int, status: str) -> None:

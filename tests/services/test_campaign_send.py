@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -411,3 +412,20 @@ async def test_an_idle_dispatcher_wakes_at_once_when_a_campaign_starts(
             await dispatcher
         await channels.close()
         notifier.close()
+
+
+async def test_the_daily_tier_limits_the_people_reached_in_24_hours(
+    ctx: Context, text_version: PublishedText, fake: FakeWhatsApp, clock: ManualClock
+) -> None:
+    rates = ctx.settings.dispatch.whatsapp.model_copy(update={"daily_tier": 4})
+    ctx.settings = ctx.settings.model_copy(update={"dispatch": ctx.settings.dispatch.model_copy(
+        update={"whatsapp": rates})})
+    people = subscribers(ctx, text_version, 6)
+    campaign_id = running_campaign(ctx, people)
+    await send(ctx, fake)
+    assert len(fake.sent) == 4
+    assert Counter(state for state, _ in states(ctx, campaign_id).values()) == {
+        "sent": 4, "queued": 2}
+    clock.advance(timedelta(hours=24, seconds=1))
+    await send(ctx, fake)
+    assert len(fake.sent) == 6

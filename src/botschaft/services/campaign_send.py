@@ -30,7 +30,7 @@ from botschaft.channels.outcomes import RateLimited, RateScope, SendOutcome
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.gate import MessageFormat, MessageKind, Outbound, Skip, decide
 from botschaft.domain.provider_rules import provider_refusal
-from botschaft.domain.rate_limit import AccountLimits, AccountThrottle
+from botschaft.domain.rate_limit import AccountLimits, AccountThrottle, allowance_today
 from botschaft.services.campaign_content import PreparedCampaign, recipient_fields, render_for
 from botschaft.services.campaign_outcomes import (
     HaltCampaign,
@@ -121,6 +121,22 @@ def running_campaigns(ctx: Context) -> list[tuple[int, ChannelKind]]:
             .order_by(Campaign.id)
         ).all()
     return [(campaign_id, ChannelKind(channel)) for campaign_id, channel in rows]
+
+
+def daily_allowance(ctx: Context, channel: ChannelKind) -> int | None:
+    """How many more people the channel's account may reach in its moving 24 hours
+    (WhatsApp's messaging limit, ``daily_tier``); None when no tier is set."""
+    tier = ctx.settings.dispatch.rates(channel.value).daily_tier
+    if tier is None:
+        return None
+    since = ctx.clock.now() - timedelta(hours=24)
+    with ctx.db.read() as session:
+        reached = session.scalar(
+            select(func.count(func.distinct(Delivery.contact_id)))
+            .where(Delivery.channel == channel.value, Delivery.sent_at > since,
+                   Delivery.state.in_(("sending", "sent", "delivered", "read")))
+        ) or 0
+    return allowance_today(tier, reached)
 
 
 def claim_batch(ctx: Context, prepared: PreparedCampaign, worker: str, limit: int,

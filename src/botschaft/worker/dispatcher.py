@@ -26,6 +26,7 @@ from botschaft.services.campaign_send import (
     Result,
     SenderAccount,
     claim_batch,
+    daily_allowance,
     next_due,
     record_results,
     running_campaigns,
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 
 # A campaign is drained by this many lanes: while one sends, another claims or records.
 LANES = 2
+# With the daily tier reached, look again this often (sends of 24 h ago age out).
+TIER_RECHECK_SECONDS = 60.0
 # Topic a starting campaign is announced on, so idle dispatchers begin at once.
 START_TOPIC = "campaign_start"
 
@@ -114,9 +117,20 @@ class Dispatcher:
 
     async def _drain(self, campaign_id: int, channel: ChannelKind) -> float | None:
         """Send what is due now; the seconds until more is due, or None when none is left."""
+        allowance = await asyncio.to_thread(daily_allowance, self._ctx, channel)
+        if allowance == 0:
+            log.info("daily tier reached", extra={"campaign_id": campaign_id,
+                                                  "channel": channel.value})
+            return TIER_RECHECK_SECONDS
+        limit = self._batch_limit(channel)
+        lanes_now = self._lanes
+        if allowance is not None:
+            # Near the tier, one lane claims no more than the account may still reach.
+            limit, lanes_now = min(limit, allowance), 1 if allowance < limit else self._lanes
         prepared = await asyncio.to_thread(prepare_campaign, self._ctx, campaign_id)
-        lanes = [asyncio.create_task(self._lane(prepared, channel))
-                 for _ in range(self._lanes)]
+        lanes = [asyncio.create_task(self._lane(prepared, channel, limit,
+                                                once=allowance is not None))
+                 for _ in range(lanes_now)]
         try:
             await asyncio.gather(*lanes)
         finally:
@@ -127,11 +141,12 @@ class Dispatcher:
                     await lane
         return await asyncio.to_thread(next_due, self._ctx, campaign_id)
 
-    async def _lane(self, prepared: PreparedCampaign, channel: ChannelKind) -> None:
+    async def _lane(self, prepared: PreparedCampaign, channel: ChannelKind, limit: int, *,
+                    once: bool = False) -> None:
+        """Claim, send and record batches until nothing more is due (``once``: one batch)."""
         campaign_id = prepared.campaign_id
         account = self._account(channel)
         adapter = self._channels.get(channel)
-        limit = self._batch_limit(channel)
         while True:
             batch = await asyncio.to_thread(
                 claim_batch, self._ctx, prepared, self.worker, limit, self._notifier
@@ -147,7 +162,7 @@ class Dispatcher:
                     return
                 if recorded.requeued and not batch.more:
                     return
-            if not batch.more:
+            if not batch.more or once:
                 return
 
     def _account(self, channel: ChannelKind) -> SenderAccount:
