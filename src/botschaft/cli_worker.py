@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 
 def worker() -> None:
     """Run the dispatcher and the scheduler on their own (scale mode: any number of these)."""
-    from botschaft.cli import _migrated_context, out
+    from botschaft.cli import _migrated_context, _tune_garbage_collector, out
 
     ctx = _migrated_context()
+    _tune_garbage_collector()
     out.print("Worker running (dispatcher and scheduler); Ctrl+C stops it.")
     try:
         asyncio.run(run_worker(ctx))
