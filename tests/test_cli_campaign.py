@@ -75,6 +75,21 @@ def test_campaign_send_sends_the_campaign_and_ends_with_its_summary(
     assert campaign(ctx, campaign_id).status == "done"
 
 
+def test_campaign_send_exits_3_when_the_provider_halts_the_campaign(
+    ctx: Context, settings: Settings, text_version: PublishedText
+) -> None:
+    with FakeInThread(FakeWhatsApp(throughput_per_second=None)) as fake:
+        people = subscribers(ctx, text_version, 3)
+        campaign_id = running_campaign(ctx, people)
+        for n in range(3):
+            fake.fail_next(f"+49151{n:08d}", 131048)
+        result = botschaft(settings, "campaign", "send", str(campaign_id),
+                           **whatsapp_environment(fake))
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "paused" in result.stdout
+    assert campaign(ctx, campaign_id).status == "paused"
+
+
 def test_campaign_send_refuses_an_unknown_campaign_with_exit_code_2(settings: Settings) -> None:
     result = botschaft(settings, "campaign", "send", "999")
     assert result.returncode == 2
