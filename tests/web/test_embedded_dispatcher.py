@@ -8,7 +8,6 @@ from botschaft.services.context import Context
 from botschaft.settings import Settings
 from botschaft.testing.fake_whatsapp import FakeWhatsApp
 from botschaft.web.app import create_app
-
 from broadcast_setup import FakeInThread, campaign, running_campaign, subscribers
 from web_app import free_port, serve_in_thread, wait_for
 
