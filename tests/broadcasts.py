@@ -31,12 +31,14 @@ def person(
                           language=language)
 
 
-def record(ctx: Context, contact: ContactView, kind: ConsentEventKind, text: PublishedText | None,
-           *, channel: ChannelKind = ChannelKind.WHATSAPP, purpose: str = MARKETING) -> None:
+def record(ctx: Context, contact: ContactView | int, kind: ConsentEventKind,
+           text: PublishedText | None, *, channel: ChannelKind = ChannelKind.WHATSAPP,
+           purpose: str = MARKETING) -> None:
     needs_text = kind in (ConsentEventKind.GRANTED, ConsentEventKind.REQUESTED,
                           ConsentEventKind.IMPORTED)
+    contact_id = contact if isinstance(contact, int) else contact.id
     record_consent(ctx, ConsentRecord(
-        contact.id, channel, purpose, kind, ConsentSource.KEYWORD,
+        contact_id, channel, purpose, kind, ConsentSource.KEYWORD,
         consent_text_id=text.id if (needs_text and text) else None,
     ))
 

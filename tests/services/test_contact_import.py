@@ -14,6 +14,7 @@ from botschaft.domain.channels import ChannelKind
 from botschaft.domain.consent import MARKETING, ConsentEventKind, ConsentSource, ConsentStatus
 from botschaft.services.consent import ConsentRecord, consent_state, record_consent
 from botschaft.services.consent_texts import PublishedText, publish_consent_text
+from botschaft.services.contact_fields import tags_of
 from botschaft.services.contact_import import BATCH_ROWS, ImportSummary, import_contacts
 from botschaft.services.contacts import ContactView, create_contact, find_contact
 from botschaft.services.context import Context
@@ -359,8 +360,23 @@ def test_columns_botschaft_does_not_keep_are_named(
     header = ["phone", "E-Mail", "tags", ""]
     rows = [{"phone": "0151 23456789", "E-Mail": "anna@example.org", "tags": "vip"}]
     summary = import_contacts(ctx, write_csv(tmp_path / "f.csv", rows, header=header))
-    assert summary.ignored_columns == ("E-Mail", "tags", "(unnamed column 4)")
+    assert summary.ignored_columns == ("E-Mail", "(unnamed column 4)")
     assert summary.contacts_created == 1
+
+
+def test_the_tags_column_tags_new_and_known_contacts(ctx: Context, tmp_path: Path) -> None:
+    rows = [{"phone": "0151 23456789", "tags": "VIP, angebote"},
+            {"phone": "0160 9876543", "tags": "angebote"}]
+    import_contacts(ctx, write_csv(tmp_path / "f.csv", rows, header=["phone", "tags"]))
+    again = [{"phone": "0151 23456789", "tags": "berlin;vip"}]
+    import_contacts(ctx, write_csv(tmp_path / "g.csv", again, header=["phone", "tags"]))
+    with ctx.db.read() as session:
+        tagged = {
+            identity.address: tags_of(session, identity.contact_id)
+            for identity in session.scalars(select(ChannelIdentity))
+        }
+    assert tagged == {"+4915123456789": ["angebote", "berlin", "vip"],
+                      "+491609876543": ["angebote"]}
 
 
 def test_a_row_with_more_values_than_columns_is_refused_quoting_them(

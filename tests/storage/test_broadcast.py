@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from botschaft.services.contacts import ContactView
 from botschaft.services.context import Context
@@ -12,8 +14,10 @@ from botschaft.storage.broadcast import (
     Audience,
     Campaign,
     CampaignSkip,
+    Delivery,
     bump_counters,
     bump_skips,
+    skip_pending_of,
 )
 from botschaft.storage.models import Base
 
@@ -31,7 +35,8 @@ def test_the_migrations_create_exactly_the_tables_the_models_describe(ctx: Conte
 
 def _campaign(ctx: Context) -> int:
     with ctx.db.write() as session:
-        audience = Audience(name="Alle", rule={}, created_at=START, updated_at=START)
+        audience = Audience(name=f"Alle {secrets.token_hex(3)}", rule={}, created_at=START,
+                            updated_at=START)
         session.add(audience)
         session.flush()
         campaign = Campaign(
@@ -72,3 +77,22 @@ def test_skips_are_counted_per_reason_and_in_total(ctx: Context, contact: Contac
         ).all()
         assert [tuple(r) for r in rows] == [("no_consent", 2), ("withdrawn", 5)]
         assert session.get_one(Campaign, campaign_id).skipped == 7
+
+
+def test_a_persons_pending_deliveries_are_skipped_in_active_campaigns_only(
+    ctx: Context, contact: ContactView
+) -> None:
+    running, done = _campaign(ctx), _campaign(ctx)
+    with ctx.db.write() as session:
+        session.execute(update(Campaign).where(Campaign.id == running).values(status="running"))
+        session.execute(update(Campaign).where(Campaign.id == done).values(status="done"))
+        for campaign_id in (running, done):
+            session.add(Delivery(campaign_id=campaign_id, contact_id=contact.id,
+                                 channel="whatsapp", state="queued", attempts=0,
+                                 created_at=START))
+    with ctx.db.write() as session:
+        assert skip_pending_of(session, contact.id, "whatsapp", "withdrawn") == {running: 1}
+    with ctx.db.read() as session:
+        states = dict(session.execute(select(Delivery.campaign_id, Delivery.state)).all())
+        assert states == {running: "skipped", done: "queued"}
+        assert session.get_one(Campaign, running).skipped == 1

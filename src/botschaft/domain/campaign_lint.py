@@ -41,7 +41,8 @@ class LintInput:
     stop_words: tuple[str, ...]
     marketing_cap: int
     cap_period: timedelta
-    # Marketing campaigns started within the cap period before this one, on any channel.
+    # Marketing campaigns to the same audience started within the cap period (the gate caps
+    # each person anyway; this catches the plan that would make most of them hit the cap).
     recent_campaigns: int
 
 

@@ -38,6 +38,7 @@ def lint_stored(session: Session, ctx: Context, campaign: Campaign) -> list[Lint
     recent = session.scalar(
         select(func.count()).select_from(Campaign).where(
             Campaign.id != campaign.id,
+            Campaign.audience_id == campaign.audience_id,
             Campaign.purpose == MARKETING,
             Campaign.started_at > since,
             Campaign.status.not_in(("cancelled", "draft", "scheduled")),

@@ -101,6 +101,7 @@ def plan_campaign(ctx: Context, campaign_id: int) -> PlanResult:
     """
     started = time.perf_counter()
     plan = _load(ctx, campaign_id)
+    tally: dict[str | None, int] | None = None  # skip reason (None: queued) -> rows
     if ctx.db.is_sqlite:
         with ctx.db.read() as session:
             low, high = session.execute(select(func.min(Contact.id), func.max(Contact.id))).one()
@@ -109,16 +110,24 @@ def plan_campaign(ctx: Context, campaign_id: int) -> PlanResult:
                 session.execute(_insert(ctx, plan, start, start + SQLITE_RANGE))
     else:
         with ctx.db.write() as session:
-            # Room for the ledger's sort and the hash joins in memory, for this one statement.
-            session.execute(text("SET LOCAL work_mem = '128MB'"))
-            session.execute(_insert(ctx, plan, None, None))
+            if not _planned_already(session, campaign_id):
+                # Room for the ledger's sort and the hash joins in memory, for this statement.
+                session.execute(text("SET LOCAL work_mem = '128MB'"))
+                tally = _insert_and_tally(session, ctx, plan)
     with ctx.db.write() as session:
-        _fold_qualified(session, ctx, plan)
-        result = _count(session, plan)
+        if tally is None:
+            tally = _tally(session, plan)
+        _fold_qualified(session, ctx, plan, tally)
+        result = _store_counts(session, plan, tally)
     seconds = time.perf_counter() - started
-    log.info("campaign planned", extra={"campaign_id": campaign_id, "planned": result[0],
-                                        "queued": result[1], "seconds": round(seconds, 2)})
-    return PlanResult(result[0], result[1], result[2], seconds)
+    log.info("campaign planned", extra={"campaign_id": campaign_id, "planned": result.planned,
+                                        "queued": result.queued, "seconds": round(seconds, 2)})
+    return PlanResult(result.planned, result.queued, result.skipped, seconds)
+
+
+def _planned_already(session: Session, campaign_id: int) -> bool:
+    found = session.scalar(select(Delivery.id).where(Delivery.campaign_id == campaign_id).limit(1))
+    return found is not None
 
 
 def _load(ctx: Context, campaign_id: int) -> _Plan:
@@ -133,9 +142,32 @@ def _load(ctx: Context, campaign_id: int) -> _Plan:
 
 def _insert(ctx: Context, plan: _Plan, low: int | None, high: int | None) -> Insert:
     rows = _rows(ctx, plan, low, high)
-    insert = pg_insert if not ctx.db.is_sqlite else sqlite_insert
-    statement = insert(Delivery).from_select(list(_COLUMNS), rows)
+    if not ctx.db.is_sqlite:
+        # One statement in one transaction: all or nothing, so no conflict can arise, and
+        # a plain INSERT spares the per-row speculative insertion of ON CONFLICT.
+        return pg_insert(Delivery).from_select(list(_COLUMNS), rows)
+    statement = sqlite_insert(Delivery).from_select(list(_COLUMNS), rows)
     return statement.on_conflict_do_nothing(index_elements=["campaign_id", "contact_id"])
+
+
+def _insert_and_tally(session: Session, ctx: Context, plan: _Plan) -> dict[str | None, int]:
+    """PostgreSQL: insert and count the rows by reason in the same statement (a data-
+    modifying CTE), instead of reading a million rows again to count them."""
+    inserted = (
+        _insert(ctx, plan, None, None).returning(Delivery.skip_reason).cte("inserted")
+    )
+    counted = select(inserted.c.skip_reason, func.count()).group_by(inserted.c.skip_reason)
+    return {reason: int(n) for reason, n in session.execute(counted).all()}
+
+
+def _tally(session: Session, plan: _Plan) -> dict[str | None, int]:
+    """The campaign's deliveries by skip reason (None: queued), counted once at planning."""
+    rows = session.execute(
+        select(Delivery.skip_reason, func.count())
+        .where(Delivery.campaign_id == plan.campaign_id)
+        .group_by(Delivery.skip_reason)
+    ).all()
+    return {reason: int(n) for reason, n in rows}
 
 
 def _rows(ctx: Context, plan: _Plan, low: int | None, high: int | None) -> Select[tuple[object]]:
@@ -233,7 +265,9 @@ def _recent_marketing(ctx: Context, now: datetime) -> Subquery:
     )
 
 
-def _fold_qualified(session: Session, ctx: Context, plan: _Plan) -> None:
+def _fold_qualified(
+    session: Session, ctx: Context, plan: _Plan, tally: dict[str | None, int]
+) -> None:
     """Subjects who paused or limited marketing: their exact state from the domain's fold."""
     contact_ids = list(session.scalars(qualified_subjects(plan.channel.value, MARKETING)))
     for contact_id in contact_ids:
@@ -251,12 +285,15 @@ def _fold_qualified(session: Session, ctx: Context, plan: _Plan) -> None:
         ) >= state.max_per_period:
             reason = SkipReason.FREQUENCY_CAP.value
         if reason is not None:
-            session.execute(
+            moved = session.execute(
                 update(Delivery)
                 .where(Delivery.campaign_id == plan.campaign_id,
                        Delivery.contact_id == contact_id, Delivery.state == "queued")
                 .values(state="skipped", skip_reason=reason)
             )
+            if getattr(moved, "rowcount", 0):
+                tally[None] = tally.get(None, 0) - 1
+                tally[reason] = tally.get(reason, 0) + 1
 
 
 def _recent_count(session: Session, ctx: Context, contact_id: int, now: datetime) -> int:
@@ -265,30 +302,24 @@ def _recent_count(session: Session, ctx: Context, contact_id: int, now: datetime
     return int(found or 0)
 
 
-def _count(session: Session, plan: _Plan) -> tuple[int, int, dict[str, int]]:
+@dataclass(frozen=True)
+class _Counts:
+    planned: int
+    queued: int
+    skipped: dict[str, int]
+
+
+def _store_counts(session: Session, plan: _Plan, tally: dict[str | None, int]) -> _Counts:
     """Set (not bump) the counters: planning runs before any delivery moves."""
-    by_state = dict(
-        session.execute(
-            select(Delivery.state, func.count())
-            .where(Delivery.campaign_id == plan.campaign_id)
-            .group_by(Delivery.state)
-        ).all()
-    )
-    skipped = dict(
-        session.execute(
-            select(Delivery.skip_reason, func.count())
-            .where(Delivery.campaign_id == plan.campaign_id, Delivery.state == "skipped")
-            .group_by(Delivery.skip_reason)
-        ).all()
-    )
+    skipped = {reason: n for reason, n in tally.items() if reason is not None and n}
     session.execute(delete(CampaignSkip).where(CampaignSkip.campaign_id == plan.campaign_id))
     session.add_all(
         CampaignSkip(campaign_id=plan.campaign_id, reason=reason, count=n)
         for reason, n in skipped.items()
     )
-    planned = sum(by_state.values())
+    planned = sum(tally.values())
     session.execute(
         update(Campaign).where(Campaign.id == plan.campaign_id)
         .values(planned_count=planned, skipped=sum(skipped.values()))
     )
-    return planned, by_state.get("queued", 0), {str(k): v for k, v in skipped.items()}
+    return _Counts(planned, tally.get(None, 0), skipped)

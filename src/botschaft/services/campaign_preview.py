@@ -13,15 +13,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from botschaft.channels.messages import OutboundMessage
+from botschaft.channels.messages import Button, Media, OutboundMessage, Template
 from botschaft.channels.registry import Channels
+from botschaft.domain.campaign import ContentKind, parse_content
+from botschaft.domain.channels import ChannelKind
 from botschaft.domain.errors import BotschaftError, NotFound
 from botschaft.domain.gate import MessageFormat, MessageKind, Outbound, Skip, decide
 from botschaft.services.campaign_content import prepare_campaign, recipient_fields, render_for
 from botschaft.services.clicks import ensure_links
 from botschaft.services.context import Context
 from botschaft.services.inbox import MessageView
-from botschaft.services.outbound import send_message
+from botschaft.services.outbound import check_content, send_message
 from botschaft.services.recipients import recipient_for
 from botschaft.storage.broadcast import Campaign
 from botschaft.storage.models import ChannelIdentity, Contact
@@ -110,3 +112,19 @@ def _make_links(ctx: Context, campaign_id: int) -> None:
 def _format(message: OutboundMessage) -> MessageFormat:
     return MessageFormat.TEMPLATE if message.template else MessageFormat.FREE_FORM
 
+
+
+def check_fits(channels: Channels, channel: ChannelKind, content_data: dict[str, Any]) -> None:
+    """Refuse content the channel cannot carry (too many buttons, no templates, a media kind
+    it lacks, a text too long even before the footer), before the campaign is stored."""
+    content = parse_content(content_data)
+    sample = OutboundMessage(
+        to="",
+        text=content.text if content.kind is not ContentKind.MEDIA else None,
+        media=(Media(content.media_kind or "image", content.media_url or "", content.text)
+               if content.media_url else None),
+        template=(Template(content.template.name, content.template.language)
+                  if content.template else None),
+        buttons=tuple(Button(b.id, b.title) for b in content.buttons),
+    )
+    check_content(channels.get(channel).capabilities, channel, sample)

@@ -28,7 +28,7 @@ from botschaft.domain.campaign import (
 )
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.consent import MARKETING
-from botschaft.domain.errors import InvalidTimeZone, NotFound
+from botschaft.domain.errors import BotschaftError, InvalidTimeZone, NotFound
 from botschaft.services.campaign_checks import check_or_refuse, lint_stored
 from botschaft.services.campaign_content import allowed_fields, declared_keys
 from botschaft.services.campaign_planning import PlanResult, plan_campaign
@@ -246,7 +246,14 @@ def start_due_campaigns(ctx: Context) -> int:
                             extra={"campaign_id": campaign_id,
                                    "findings": [f.code for f in findings]})
                 continue
-        start_campaign(ctx, campaign_id, ctx.settings.default_language)
+        try:
+            start_campaign(ctx, campaign_id, ctx.settings.default_language)
+        except BotschaftError as error:
+            # One campaign that cannot start (started meanwhile by hand, say) must not hold
+            # up the others due in this round.
+            log.warning("scheduled campaign not started",
+                        extra={"campaign_id": campaign_id, "code": error.code})
+            continue
         started += 1
     return started
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from botschaft.domain.consent import ConsentEventKind, ConsentSource, ConsentStatus
 from botschaft.domain.errors import ConsentConflict
 from botschaft.services.consent import ConsentRecord, consent_state, record_in
+from botschaft.services.contact_fields import add_tags
 from botschaft.services.context import Context
 from botschaft.services.import_file import (
     ContactsFile,
@@ -245,6 +246,8 @@ class _Run:
     def _row(self, session: Session, row: ImportRow, known: _Identities) -> None:
         with session.begin_nested():
             contact, outcome = self._contact(session, row, known.get(row.key))
+            if row.tags:
+                add_tags(session, self.ctx, contact.id, row.tags)
             consent = self._consent(session, row, contact) if row.consent else None
         # Only now that the row stands may later rows of the batch find its contact.
         known[row.key] = contact

@@ -26,7 +26,7 @@ EVIDENCE_COLUMNS = ("ip", "user_agent", "evidence")
 # The column a refused-rows report adds; importing a corrected report reads past it.
 REASON_COLUMN = "reason"
 # Columns Botschaft reads but has nowhere to keep yet: named in the summary as not imported.
-UNSTORED_COLUMNS = ("tags",)
+UNSTORED_COLUMNS: tuple[str, ...] = ()
 KNOWN_COLUMNS = frozenset(
     (*IDENTITY_COLUMNS, *CONTACT_COLUMNS, *CONSENT_COLUMNS, *EVIDENCE_COLUMNS, REASON_COLUMN)
 )

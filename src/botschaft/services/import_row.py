@@ -67,6 +67,7 @@ class ImportRow:
     language: str | None
     time_zone: str | None
     consent: ConsentClaim | None
+    tags: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -88,7 +89,17 @@ def parse_row(header: Header, raw: RawRow, region: str, now: datetime) -> Import
         language=_language(fields.get("language", "")),
         time_zone=_time_zone(fields.get("time_zone", "")),
         consent=_consent(fields, now),
+        tags=_tags(fields.get("tags", "")),
     )
+
+
+def _tags(value: str) -> tuple[str, ...]:
+    """``vip, angebote`` or ``vip;angebote``: the contact's tags, each at most 100 characters."""
+    names = [name.strip() for name in value.replace(";", ",").split(",") if name.strip()]
+    for name in names:
+        if len(name) > 100:
+            raise RowRefused(Refusal.VALUE_INVALID, f"the tag {name[:20]!r}… is longer than 100")
+    return tuple(names)
 
 
 def _identity(fields: dict[str, str], region: str) -> tuple[ChannelKind, str]:

@@ -31,8 +31,8 @@ One row per (campaign, contact): the durable queue and the record at once::
   limit: 24 h), -> ``failed`` (``error_code``, ``error_detail``), or -> ``skipped`` when the
   gate re-checked at the moment of sending says no, or for a marketing template to a +1
   number (reason ``us_marketing_template``). A STOP during a campaign moves the person's
-  ``queued`` rows to ``skipped`` (``withdrawn``). Rows left ``sending`` by a crash stay so
-  and are reported; only an operator's word sends them again.
+  ``queued`` rows to ``skipped`` (``withdrawn``; ``skip_pending_of`` does it). Rows left
+  ``sending`` by a crash stay so and are reported; only an operator's word sends them again.
 - Status webhooks (B2): ``sent`` -> ``delivered`` -> ``read``; ``sent``/``delivered`` ->
   ``failed``. ``status_at`` is the time of the last such move.
 - Clicks (B1, ``services/clicks``) attach to a delivery and change no state.
@@ -62,6 +62,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
     text,
     update,
 )
@@ -141,11 +142,12 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "contact_id", name="uq_delivery_contact"),
         Index("ix_deliveries_claim", "campaign_id", "state", "id"),
+        # A person's deliveries: pending ones for a STOP, sent ones for the frequency cap.
+        Index("ix_deliveries_contact", "contact_id", "state"),
         # Only sent rows have a provider id: a partial index costs nothing while planning.
         Index("ix_deliveries_provider_id", "channel", "provider_message_id",
               postgresql_where=text("provider_message_id IS NOT NULL"),
               sqlite_where=text("provider_message_id IS NOT NULL")),
-        Index("ix_deliveries_contact", "contact_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
@@ -223,3 +225,33 @@ def bump_skips(session: Session, campaign_id: int, counts: dict[str, int]) -> No
             )
         )
     bump_counters(session, campaign_id, skipped=sum(counts.values()))
+
+
+ACTIVE_STATUSES = ("scheduled", "running", "paused")
+
+
+def skip_pending_of(session: Session, contact_id: int, channel: str, reason: str
+                    ) -> dict[int, int]:
+    """Skip the person's queued deliveries on ``channel`` in every active campaign (a STOP
+    during a campaign); counts them per reason. Returns campaign id -> rows skipped.
+
+    Goes campaign by campaign so that each UPDATE is one probe of ``uq_delivery_contact``.
+    (A query by contact alone finds them through ``ix_deliveries_contact`` as well.)
+    """
+    campaign_ids = session.scalars(
+        select(Campaign.id).where(Campaign.status.in_(ACTIVE_STATUSES),
+                                  Campaign.channel == channel)
+    ).all()
+    skipped: dict[int, int] = {}
+    for campaign_id in campaign_ids:
+        result = session.execute(
+            update(Delivery)
+            .where(Delivery.campaign_id == campaign_id, Delivery.contact_id == contact_id,
+                   Delivery.state == "queued")
+            .values(state="skipped", skip_reason=reason)
+        )
+        moved = int(getattr(result, "rowcount", 0) or 0)
+        if moved:
+            bump_skips(session, campaign_id, {reason: moved})
+            skipped[campaign_id] = moved
+    return skipped

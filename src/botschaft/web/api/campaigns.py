@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.consent import MARKETING
 from botschaft.services.campaign_checks import lint_report
-from botschaft.services.campaign_preview import preview_campaign, send_test
+from botschaft.services.campaign_preview import check_fits, preview_campaign, send_test
 from botschaft.services.campaign_results import campaign_summary
 from botschaft.services.campaigns import (
     CampaignSpec,
@@ -116,8 +116,11 @@ def _language(request: Request) -> str:
 
 
 @router.post("", response_model=CampaignOut, status_code=201)
-async def create(ctx: Ctx, _holder: Holder, body: CampaignIn) -> CampaignOut:
-    """A draft; content and personalisation are checked now (422 says what is wrong)."""
+async def create(ctx: Ctx, channels: ChannelSet, _holder: Holder, body: CampaignIn
+                 ) -> CampaignOut:
+    """A draft; content, personalisation and what the channel can carry are checked now
+    (422 says what is wrong; 404 if the channel is not switched on)."""
+    check_fits(channels, body.channel, body.content)
     spec = CampaignSpec(name=body.name, channel=body.channel, audience_id=body.audience_id,
                         content=body.content, purpose=body.purpose,
                         track_links=body.track_links)
@@ -135,9 +138,11 @@ async def get(ctx: Ctx, _holder: Holder, campaign_id: int) -> CampaignOut:
 
 
 @router.put("/{campaign_id}/content", response_model=CampaignOut)
-async def change_content(ctx: Ctx, _holder: Holder, campaign_id: int, body: ContentIn
-                         ) -> CampaignOut:
+async def change_content(ctx: Ctx, channels: ChannelSet, _holder: Holder, campaign_id: int,
+                         body: ContentIn) -> CampaignOut:
     """Change a draft's or scheduled campaign's content (409 once it runs)."""
+    current = await run_in_threadpool(get_campaign, ctx, campaign_id)
+    check_fits(channels, current.channel, body.content)
     return CampaignOut.of(
         await run_in_threadpool(update_content, ctx, campaign_id, body.content)
     )
@@ -157,8 +162,8 @@ async def preview(ctx: Ctx, _holder: Holder, campaign_id: int, contact: int) -> 
 
 
 @router.post("/{campaign_id}/test-send")
-async def test_send(ctx: Ctx, channels: ChannelSet, _holder: Holder, campaign_id: int,
-                    body: TestSendIn) -> list[dict[str, Any]]:
+async def send_to_testers(ctx: Ctx, channels: ChannelSet, _holder: Holder, campaign_id: int,
+                          body: TestSendIn) -> list[dict[str, Any]]:
     """Send to named contacts now, through the gate: each answer is the stored message."""
     sent = await send_test(ctx, channels, campaign_id, body.contacts)
     return [asdict(message) for message in sent]

@@ -122,12 +122,12 @@ def _deliveries() -> None:
         sa.UniqueConstraint("campaign_id", "contact_id", name="uq_delivery_contact"),
     )
     op.create_index("ix_deliveries_claim", "deliveries", ["campaign_id", "state", "id"])
+    op.create_index("ix_deliveries_contact", "deliveries", ["contact_id", "state"])
     op.create_index(
         "ix_deliveries_provider_id", "deliveries", ["channel", "provider_message_id"],
         postgresql_where=sa.text("provider_message_id IS NOT NULL"),
         sqlite_where=sa.text("provider_message_id IS NOT NULL"),
     )
-    op.create_index("ix_deliveries_contact", "deliveries", ["contact_id", "state"])
 
 
 def _links() -> None:
