@@ -69,11 +69,10 @@ def recipients_for(
     for contact_id, zone, erased_at, address, unreachable_at, last_inbound_at in people:
         by_purpose = facts.get(contact_id, {})
         consents: dict[str, ConsentState] = {
-            purpose: derive_state([fact for fact, _ in rows], now, expiry)
-            for purpose, rows in by_purpose.items()
+            purpose: derive_state(rows, now, expiry) for purpose, rows in by_purpose.items()
         }
         withdrawals = [
-            fact.occurred_at for rows in by_purpose.values() for fact, _ in rows
+            fact.occurred_at for rows in by_purpose.values() for fact in rows
             if fact.kind is ConsentEventKind.WITHDRAWN
         ]
         tz = zones.get(zone) or zones.setdefault(zone, ZoneInfo(zone))
@@ -92,18 +91,17 @@ def recipients_for(
 
 def _consent_facts(
     session: Session, channel: ChannelKind, ids: list[int]
-) -> dict[int, dict[str, list[tuple[ConsentFact, int]]]]:
+) -> dict[int, dict[str, list[ConsentFact]]]:
+    """Each contact's ledger facts on ``channel`` by purpose, in ledger order."""
     rows = session.execute(
         select(ConsentEvent.contact_id, ConsentEvent.purpose, ConsentEvent.kind,
-               ConsentEvent.occurred_at, ConsentEvent.terms, ConsentEvent.seq)
+               ConsentEvent.occurred_at, ConsentEvent.terms)
         .where(ConsentEvent.contact_id.in_(ids), ConsentEvent.channel == channel.value)
         .order_by(ConsentEvent.seq)
     ).all()
-    facts: dict[int, dict[str, list[tuple[ConsentFact, int]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    for contact_id, purpose, kind, occurred_at, terms, seq in rows:
-        facts[contact_id][purpose].append((_fact(kind, occurred_at, terms), seq))
+    facts: dict[int, dict[str, list[ConsentFact]]] = defaultdict(lambda: defaultdict(list))
+    for contact_id, purpose, kind, occurred_at, terms in rows:
+        facts[contact_id][purpose].append(_fact(kind, occurred_at, terms))
     return facts
 
 
