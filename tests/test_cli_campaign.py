@@ -39,10 +39,19 @@ def _environment(settings: Settings, fake: FakeWhatsApp, **extra: str) -> dict[s
 
 
 def _worker(settings: Settings, fake: FakeWhatsApp, **extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    """A `botschaft worker` process; its output goes to a file next to the database."""
+    log = settings.data_dir / f"worker-{time.monotonic_ns()}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
         [sys.executable, "-m", "botschaft", "worker"], env=_environment(settings, fake, **extra),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
     )
+    process.log = log  # type: ignore[attr-defined]
+    return process
+
+
+def _running(worker: subprocess.Popen[str]) -> bool:
+    return "Worker running" in worker.log.read_text()  # type: ignore[attr-defined]
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -164,7 +173,8 @@ def test_two_workers_share_one_campaign_and_send_every_delivery_exactly_once(
                   "BOTSCHAFT_DISPATCH__IDLE_POLL_SECONDS": "0.2"}
         workers = [_worker(settings, fake, **limits) for _ in range(2)]
         try:
-            time.sleep(1.0)  # both are up and idle before the campaign starts
+            for worker in workers:  # both are up before the campaign starts
+                _wait_for(lambda worker=worker: _running(worker))
             campaign_id = running_campaign(ctx, people)
             _wait_for(lambda: campaign(ctx, campaign_id).status == "done"
                       and _count(ctx, campaign_id, "sending") == 0)
