@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from botschaft import cli_campaign, cli_worker
 from botschaft.domain.errors import BotschaftError
 from botschaft.logs import configure_logging
 from botschaft.services.context import Context
@@ -173,24 +174,6 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-@app.command()
-@reports_errors
-def worker() -> None:
-    """Run the background jobs on their own (scale mode: any number of these)."""
-    import asyncio
-
-    from botschaft.worker.scheduler import run_scheduler
-
-    ctx = _migrated_context()
-    out.print("Worker running; Ctrl+C stops it.")
-    try:
-        asyncio.run(run_scheduler(ctx))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        ctx.close()
-
-
 @db_app.command("upgrade")
 @reports_errors
 def db_upgrade() -> None:
@@ -312,6 +295,11 @@ def _json_value(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
+
+
+# Commands that live in modules of their own.
+app.command("worker")(reports_errors(cli_worker.worker))
+app.add_typer(cli_campaign.campaign_app, name="campaign")
 
 
 def main() -> None:

@@ -12,7 +12,14 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -223,6 +230,72 @@ class InboxSettings(BaseModel):
     )
 
 
+class AccountRateSettings(BaseModel):
+    """Rate limits of one sender account; a subclass per channel carries its defaults."""
+
+    per_second: float = Field(80.0, gt=0, description="Messages per second per sender account.")
+    concurrency: int = Field(
+        64, ge=1, le=1000, description="Requests in flight at once per sender account."
+    )
+    daily_tier: int | None = Field(
+        None, ge=1,
+        description="People reached per moving 24 h per account (WhatsApp's messaging limit);"
+        " empty: no limit.",
+    )
+
+
+class WhatsAppRates(AccountRateSettings):
+    per_second: float = Field(
+        80.0, gt=0, description="Messages per second per WhatsApp number (80, or up to 1,000"
+        " after Meta's upgrade)."
+    )
+
+
+class TelegramRates(AccountRateSettings):
+    per_second: float = Field(30.0, gt=0, description="Messages per second per Telegram bot.")
+    concurrency: int = Field(
+        16, ge=1, le=1000, description="Requests in flight at once per Telegram bot."
+    )
+
+
+class MessengerRates(AccountRateSettings):
+    per_second: float = Field(300.0, gt=0, description="Text messages per second per Page.")
+
+
+class FirstPartyRates(AccountRateSettings):
+    per_second: float = Field(
+        1000.0, gt=0, description="Messages per second on our own channel (no provider limit)."
+    )
+
+
+class DispatchSettings(BaseModel):
+    batch_size: int = Field(
+        300, ge=1, le=5000, description="Deliveries a dispatcher claims per statement."
+    )
+    max_attempts: int = Field(
+        5, ge=1, description="Sends tried per delivery on transient failures before it fails."
+    )
+    retry_base_seconds: float = Field(
+        2.0, gt=0, description="First wait before retrying a transient failure; doubles after."
+    )
+    retry_cap_seconds: float = Field(
+        300.0, gt=0, description="Longest wait between two retries of a transient failure."
+    )
+    idle_poll_seconds: float = Field(
+        1.0, gt=0, description="How often an idle dispatcher looks for work without a wake-up."
+    )
+    whatsapp: WhatsAppRates = Field(default_factory=WhatsAppRates)  # type: ignore[arg-type]
+    telegram: TelegramRates = Field(default_factory=TelegramRates)  # type: ignore[arg-type]
+    messenger: MessengerRates = Field(default_factory=MessengerRates)  # type: ignore[arg-type]
+    sandbox: FirstPartyRates = Field(default_factory=FirstPartyRates)  # type: ignore[arg-type]
+    webchat: FirstPartyRates = Field(default_factory=FirstPartyRates)  # type: ignore[arg-type]
+
+    def rates(self, channel: str) -> AccountRateSettings:
+        """The rate settings of ``channel``'s sender account."""
+        rates: AccountRateSettings = getattr(self, channel)
+        return rates
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -274,6 +347,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)  # type: ignore[arg-type]
     messenger: MessengerSettings = Field(default_factory=MessengerSettings)  # type: ignore[arg-type]
     inbox: InboxSettings = Field(default_factory=InboxSettings)  # type: ignore[arg-type]
+    dispatch: DispatchSettings = Field(default_factory=DispatchSettings)  # type: ignore[arg-type]
 
     @classmethod
     def settings_customise_sources(

@@ -22,6 +22,7 @@ from botschaft.domain.consent import (
 from botschaft.domain.errors import ConsentConflict, NotFound
 from botschaft.domain.ledger import PersonalData
 from botschaft.services.context import Context
+from botschaft.services.delivery_skips import skip_queued_deliveries
 from botschaft.storage import ledger
 from botschaft.storage.models import ChannelIdentity, ConsentEvent, ConsentText, Contact
 
@@ -101,6 +102,10 @@ def record_in(session: Session, ctx: Context, record: ConsentRecord) -> Recorded
         ),
     )
     new_state = derive_state(ledger.facts_of([*rows, row]), now, expiry)
+    if record.kind is ConsentEventKind.WITHDRAWN:
+        # The same transaction stops the person's pending campaign deliveries, so no batch
+        # claimed after this commit picks them up (the gate re-check catches the rest).
+        skip_queued_deliveries(session, contact.id, record.channel.value, [record.purpose], now)
     log.info(
         "consent recorded",
         extra={"contact_id": contact.id, "channel": record.channel.value,
@@ -205,7 +210,7 @@ def withdraw_in(
     rows = ledger.contact_events(session, contact_id)
     on_record = {r.purpose for r in rows if r.channel == channel.value}
     targets = set(purposes) if purposes is not None else (on_record or {MARKETING})
-    recorded = []
+    recorded: list[RecordedEvent] = []
     for purpose in sorted(targets):
         state = consent_state(session, ctx, contact_id, channel, purpose)
         if state.status is ConsentStatus.WITHDRAWN and source is not ConsentSource.KEYWORD:

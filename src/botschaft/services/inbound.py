@@ -39,6 +39,7 @@ from botschaft.services.chat_consent import Reply, chat_replies
 from botschaft.services.consent import withdraw_in
 from botschaft.services.contacts import add_identity, normalise_address
 from botschaft.services.context import Context
+from botschaft.services.delivery_status import apply_delivery_status
 from botschaft.services.inbox import conversation_for
 from botschaft.services.intake import FAILED, HANDLED, PENDING
 from botschaft.services.outbound import apply_unreachable, send_message
@@ -253,7 +254,8 @@ def _status_update(session: Session, ctx: Context, event: StatusUpdate) -> None:
         )
     )
     if row is None:
-        log.info("status for an unknown message", extra={"channel": event.channel.value})
+        if not apply_delivery_status(session, ctx, event):
+            log.info("status for an unknown message", extra={"channel": event.channel.value})
         return
     known = {status.value for status in DeliveryStatus}
     current = DeliveryStatus(row.status) if row.status in known else None

@@ -15,6 +15,7 @@ from botschaft.services.context import Context
 from botschaft.services.intake import IntakeQueue
 from botschaft.services.response_time import ResponseTimeCache
 from botschaft.settings import Settings
+from botschaft.storage.notifier import Notifier
 from botschaft.web import (
     clicks,
     health,
@@ -47,6 +48,7 @@ from botschaft.web.inbox import files as inbox_files
 from botschaft.web.inbox import live as inbox_live
 from botschaft.web.inbox import pages as inbox_pages
 from botschaft.web.inbox import settings as inbox_settings
+from botschaft.worker.dispatcher import Dispatcher
 from botschaft.worker.inbound_lane import InboundLane
 from botschaft.worker.scheduler import run_scheduler
 
@@ -57,6 +59,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     channels = Channels.from_settings(settings, ctx.clock)
     intake = IntakeQueue(ctx)
     lane = InboundLane(ctx, channels, intake)
+    notifier = Notifier(ctx.db)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +71,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         ]
         if settings.embedded_worker:
             tasks.append(asyncio.create_task(run_scheduler(ctx), name="scheduler"))
+            dispatcher = Dispatcher(ctx, channels, notifier=notifier)
+            tasks.append(asyncio.create_task(dispatcher.run(), name="dispatcher"))
         try:
             yield
         finally:
@@ -77,6 +82,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await channels.close()
+            notifier.close()
             ctx.close()
 
     app = FastAPI(
@@ -91,6 +97,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.inbound_lane = lane
     app.state.intake_queue = intake
     app.state.response_times = ResponseTimeCache()
+    app.state.notifier = notifier
     install_error_handlers(app)
     for router in (health.router, webhooks.router, conversations.router, sandbox_api.router,
                    webchat.router, sandbox_page.router, preferences.router, signup_pages.router,

@@ -1,0 +1,333 @@
+"""The batch path to a channel's ``send``, for campaigns: claim, gate, send, record.
+
+Why a second path next to ``services/outbound.send_message``: a campaign sends hundreds of
+thousands of messages, and one transaction plus a dozen queries per message would make the
+database, not the provider, the limit. This path does the same things in bulk: it claims a
+batch of deliveries in one statement, reads the gate's facts for the whole batch set-based
+(``campaign_recipients``), asks ``domain/gate.decide`` for **every** delivery, marks the
+ones the gate lets through ``sending`` and commits before any request (at most once), sends
+them with bounded concurrency, and records the outcomes a few hundred per statement.
+Nothing reaches a channel here without a ``Send`` from the gate in the same transaction
+that marked it ``sending``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from botschaft.channels.base import Channel
+from botschaft.channels.messages import OutboundMessage
+from botschaft.channels.outcomes import RateLimited, RateScope, SendOutcome
+from botschaft.domain.channels import ChannelKind
+from botschaft.domain.gate import MessageFormat, MessageKind, Outbound, Skip, decide
+from botschaft.domain.provider_rules import provider_refusal
+from botschaft.domain.rate_limit import AccountLimits, AccountThrottle, allowance_today
+from botschaft.services.campaign_content import PreparedCampaign, recipient_fields, render_for
+from botschaft.services.campaign_outcomes import (
+    HaltCampaign,
+    MarkFailed,
+    MarkSent,
+    Requeue,
+    RetryPolicy,
+    action_for,
+)
+from botschaft.services.campaign_recipients import recipients_for
+from botschaft.services.context import Context
+from botschaft.services.delivery_effects import apply_unreachable_to
+from botschaft.storage.broadcast import Campaign, Delivery, bump_counters, bump_skips
+from botschaft.storage.notifier import Notifier
+
+log = logging.getLogger(__name__)
+
+PROGRESS_TOPIC = "campaign_progress"
+# A claimed message waits at most this long for its account's turn; a longer pause (a
+# provider's retry_after) puts it back in the queue rather than holding it ``sending``.
+MAX_HOLD_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Claimed:
+    delivery_id: int
+    contact_id: int
+    attempt: int
+    message: OutboundMessage
+
+
+@dataclass(frozen=True)
+class ClaimedBatch:
+    campaign_id: int
+    channel: ChannelKind
+    items: list[Claimed]
+    skipped: int
+    more: bool  # a full batch was claimed: there may be more due now
+
+
+@dataclass(frozen=True)
+class Result:
+    item: Claimed
+    outcome: SendOutcome
+    seconds: float  # the provider request's duration
+
+
+@dataclass
+class SenderAccount:
+    """One sender account's rate and concurrency, shared by every batch of this process."""
+
+    throttle: AccountThrottle
+    slots: asyncio.Semaphore
+    monotonic: Callable[[], float] = time.monotonic
+
+    @classmethod
+    def for_limits(cls, limits: AccountLimits, monotonic: Callable[[], float] = time.monotonic
+                   ) -> SenderAccount:
+        return cls(AccountThrottle(limits, monotonic()), asyncio.Semaphore(limits.concurrency),
+                   monotonic)
+
+    async def admit(self) -> float:
+        """Wait for a turn; 0.0 once admitted, else the seconds the account stays paused."""
+        while True:
+            now = self.monotonic()
+            if self.throttle.take(now, 1):
+                return 0.0
+            wait = self.throttle.wait(now)
+            if wait > MAX_HOLD_SECONDS:
+                return wait
+            await asyncio.sleep(wait)
+
+
+@dataclass
+class Recorded:
+    sent: int = 0
+    failed: int = 0
+    requeued: int = 0
+    halted: str | None = None  # the provider code that paused the campaign
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+def running_campaigns(ctx: Context) -> list[tuple[int, ChannelKind]]:
+    """Running campaigns, oldest first, with their channel."""
+    with ctx.db.read() as session:
+        rows = session.execute(
+            select(Campaign.id, Campaign.channel).where(Campaign.status == "running")
+            .order_by(Campaign.id)
+        ).all()
+    return [(campaign_id, ChannelKind(channel)) for campaign_id, channel in rows]
+
+
+def daily_allowance(ctx: Context, channel: ChannelKind) -> int | None:
+    """How many more people the channel's account may reach in its moving 24 hours
+    (WhatsApp's messaging limit, ``daily_tier``); None when no tier is set."""
+    tier = ctx.settings.dispatch.rates(channel.value).daily_tier
+    if tier is None:
+        return None
+    since = ctx.clock.now() - timedelta(hours=24)
+    with ctx.db.read() as session:
+        reached = session.scalar(
+            select(func.count(func.distinct(Delivery.contact_id)))
+            .where(Delivery.channel == channel.value, Delivery.sent_at > since,
+                   Delivery.state.in_(("sending", "sent", "delivered", "read")))
+        ) or 0
+    return allowance_today(tier, reached)
+
+
+def claim_batch(ctx: Context, prepared: PreparedCampaign, worker: str, limit: int,
+                notifier: Notifier | None = None) -> ClaimedBatch:
+    """Claim up to ``limit`` due deliveries of a running campaign, gate each, mark ``sending``.
+
+    One transaction: rows are locked with SKIP LOCKED on PostgreSQL (other workers take the
+    next ones) or under SQLite's write lock; deliveries the gate refuses now become
+    ``skipped`` with its reason; the rest are committed ``sending`` before this returns.
+    """
+    now = ctx.clock.now()
+    campaign_id = prepared.campaign_id
+    with ctx.db.write() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None or campaign.status != "running":
+            return ClaimedBatch(campaign_id, ChannelKind.SANDBOX, [], 0, False)
+        channel = ChannelKind(campaign.channel)
+        rows = session.execute(
+            select(Delivery.id, Delivery.contact_id, Delivery.attempts)
+            .where(Delivery.campaign_id == campaign_id, Delivery.state == "queued",
+                   or_(Delivery.not_before.is_(None), Delivery.not_before <= now))
+            .order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)
+        ).all()
+        if not rows:
+            return ClaimedBatch(campaign_id, channel, [], 0, False)
+        contact_ids = [contact_id for _, contact_id, _ in rows]
+        people = recipients_for(session, ctx, channel, contact_ids, exclude_campaign=campaign_id)
+        fields = recipient_fields(session, contact_ids, prepared.attribute_keys)
+        policy = ctx.settings.policy.policy()
+        skips: list[tuple[int, str, str]] = []
+        claimed: list[Claimed] = []
+        for delivery_id, contact_id, attempts in rows:
+            person, personal = people.get(contact_id), fields.get(contact_id)
+            if person is None or personal is None:
+                skips.append((delivery_id, "unreachable", "no identity on this channel"))
+                continue
+            message = render_for(prepared, personal, to=person.address, delivery_id=delivery_id)
+            fmt = MessageFormat.TEMPLATE if message.template else MessageFormat.FREE_FORM
+            intent = Outbound(MessageKind.MARKETING, campaign.purpose, fmt)
+            decision = decide(person.recipient, intent, policy, now)
+            if isinstance(decision, Skip):
+                skips.append((delivery_id, decision.reason.value, decision.detail))
+                continue
+            refusal = provider_refusal(channel, person.address, intent.kind, fmt)
+            if refusal is not None:
+                skips.append((delivery_id, refusal, "WhatsApp refuses marketing templates"
+                                                    " to +1 (US) numbers"))
+                continue
+            claimed.append(Claimed(delivery_id, contact_id, attempts + 1, message))
+        _mark_skipped(session, campaign_id, skips, now)
+        if claimed:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_([item.delivery_id for item in claimed]))
+                .values(state="sending", attempts=Delivery.attempts + 1, claimed_by=worker,
+                        claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        if notifier is not None and skips:
+            notifier.publish_in(session, PROGRESS_TOPIC, str(campaign_id))
+    return ClaimedBatch(campaign_id, channel, claimed, len(skips), len(rows) == limit)
+
+
+def _mark_skipped(session: Session, campaign_id: int, skips: list[tuple[int, str, str]],
+                  now: object) -> None:
+    if not skips:
+        return
+    session.execute(
+        update(Delivery),
+        [{"id": delivery_id, "state": "skipped", "skip_reason": reason, "error_detail": detail,
+          "status_at": now} for delivery_id, reason, detail in skips],
+    )
+    bump_skips(session, campaign_id, dict(Counter(reason for _, reason, _ in skips)))
+
+
+async def send_claimed(adapter: Channel, account: SenderAccount, items: Sequence[Claimed]
+                       ) -> list[Result]:
+    """Send every claimed message within the account's rate and concurrency."""
+
+    async def one(item: Claimed) -> Result:
+        async with account.slots:
+            paused = await account.admit()
+            if paused:
+                # Not sent: the account is paused for longer than a message should wait.
+                return Result(item, RateLimited(timedelta(seconds=paused), RateScope.ACCOUNT,
+                                                "account_paused",
+                                                "the sender account is slowed down"), 0.0)
+            started = time.perf_counter()
+            outcome = await adapter.send(item.message)
+            elapsed = time.perf_counter() - started
+        if isinstance(outcome, RateLimited) and outcome.scope is RateScope.ACCOUNT:
+            account.throttle.slow_down(account.monotonic(), outcome.retry_after)
+        return Result(item, outcome, elapsed)
+
+    return list(await asyncio.gather(*(one(item) for item in items)))
+
+
+def record_results(ctx: Context, campaign_id: int, channel: ChannelKind,
+                   results: Sequence[Result], notifier: Notifier | None = None) -> Recorded:
+    """Move each sent delivery on by its outcome, a few statements for the whole batch."""
+    now = ctx.clock.now()
+    retry = RetryPolicy(ctx.settings.dispatch.max_attempts,
+                        timedelta(seconds=ctx.settings.dispatch.retry_base_seconds),
+                        timedelta(seconds=ctx.settings.dispatch.retry_cap_seconds))
+    sent: list[dict[str, object]] = []
+    failed: list[dict[str, object]] = []
+    requeued: list[dict[str, object]] = []
+    unreachable: list[tuple[Result, MarkFailed]] = []
+    recorded = Recorded()
+    for result in results:
+        action = action_for(result.outcome, result.item.attempt, retry, now)
+        recorded.reasons[type(action).__name__] += 1
+        if isinstance(action, MarkSent):
+            sent.append({"id": result.item.delivery_id, "state": "sent", "sent_at": now,
+                         "status_at": now, "provider_message_id": action.provider_message_id,
+                         "error_code": None, "error_detail": None})
+        elif isinstance(action, MarkFailed):
+            failed.append({"id": result.item.delivery_id, "state": "failed", "status_at": now,
+                           "error_code": action.code, "error_detail": action.detail})
+            if action.unreachable is not None:
+                unreachable.append((result, action))
+        elif isinstance(action, Requeue):
+            requeued.append({
+                "id": result.item.delivery_id, "state": "queued",
+                "not_before": action.not_before, "error_code": action.code,
+                "error_detail": action.detail,
+                "attempts": result.item.attempt - (0 if action.counts_as_attempt else 1),
+            })
+        elif isinstance(action, HaltCampaign):
+            recorded.halted = action.code
+            requeued.append({"id": result.item.delivery_id, "state": "queued",
+                             "not_before": None, "error_code": action.code,
+                             "error_detail": action.detail,
+                             "attempts": result.item.attempt - 1})
+    with ctx.db.write() as session:
+        for rows in (sent, failed, requeued):
+            if rows:
+                session.execute(update(Delivery), rows)
+        bump_counters(session, campaign_id, sent=len(sent), failed=len(failed))
+        for result, action in unreachable:
+            apply_unreachable_to(session, ctx, result.item.contact_id, channel, action.unreachable,
+                                 note=f"delivery #{result.item.delivery_id} refused with"
+                                      f" {action.code}")
+        if recorded.halted is not None:
+            _halt(session, ctx, campaign_id, recorded.halted)
+        if notifier is not None:
+            notifier.publish_in(session, PROGRESS_TOPIC, str(campaign_id))
+    recorded.sent, recorded.failed, recorded.requeued = len(sent), len(failed), len(requeued)
+    return recorded
+
+
+def _halt(session: Session, ctx: Context, campaign_id: int, code: str) -> None:
+    # WhatsApp 131048 (spam rate limit) and account blocks: every further send would be
+    # refused or harm the number's quality, so a person must look before it goes on.
+    session.execute(
+        update(Campaign).where(Campaign.id == campaign_id, Campaign.status == "running")
+        .values(status="paused", updated_at=ctx.clock.now())
+    )
+    log.warning("campaign halted by the provider", extra={"campaign_id": campaign_id,
+                                                          "code": code})
+
+
+def next_due(ctx: Context, campaign_id: int) -> float | None:
+    """Seconds until the campaign's next queued delivery is due (0: now); None: none queued.
+
+    A running campaign with nothing queued any more is marked ``done``.
+    """
+    now = ctx.clock.now()
+    queued = (Delivery.campaign_id == campaign_id, Delivery.state == "queued")
+    with ctx.db.read() as session:
+        due = session.scalar(
+            select(Delivery.id).where(*queued, or_(Delivery.not_before.is_(None),
+                                                   Delivery.not_before <= now)).limit(1)
+        )
+        if due is not None:
+            return 0.0
+        soonest = session.scalar(select(func.min(Delivery.not_before)).where(*queued))
+    if soonest is None:
+        _finish(ctx, campaign_id)
+        return None
+    return max(0.0, (soonest - now).total_seconds())
+
+
+def _finish(ctx: Context, campaign_id: int) -> None:
+    with ctx.db.write() as session:
+        still_queued = session.scalar(
+            select(Delivery.id).where(Delivery.campaign_id == campaign_id,
+                                      Delivery.state == "queued").limit(1)
+        )
+        if still_queued is None:
+            session.execute(
+                update(Campaign).where(Campaign.id == campaign_id, Campaign.status == "running")
+                .values(status="done", finished_at=ctx.clock.now(), updated_at=ctx.clock.now())
+            )

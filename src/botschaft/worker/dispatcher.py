@@ -1,0 +1,192 @@
+"""The dispatcher: sends the queued deliveries of running campaigns, batch by batch.
+
+Any number of dispatchers may run against PostgreSQL (``botschaft worker`` on any machine):
+claims use ``FOR UPDATE SKIP LOCKED``, so each delivery is claimed once. On SQLite one
+dispatcher runs inside ``serve`` (embedded mode). Each campaign is drained by a few lanes
+at once, so one lane's database work overlaps another lane's provider requests; the sender
+account's token bucket and concurrency limit are shared by all lanes of the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+
+from botschaft.channels.registry import Channels
+from botschaft.domain.channels import ChannelKind
+from botschaft.domain.rate_limit import AccountLimits
+from botschaft.services.campaign_content import PreparedCampaign, prepare_campaign
+from botschaft.services.campaign_send import (
+    PROGRESS_TOPIC,
+    Result,
+    SenderAccount,
+    claim_batch,
+    daily_allowance,
+    next_due,
+    record_results,
+    running_campaigns,
+    send_claimed,
+)
+from botschaft.services.context import Context
+from botschaft.storage.notifier import Notifier
+
+log = logging.getLogger(__name__)
+
+# A campaign is drained by this many lanes: while one sends, another claims or records.
+LANES = 2
+# With the daily tier reached, look again this often (sends of 24 h ago age out).
+TIER_RECHECK_SECONDS = 60.0
+# Topic a starting campaign is announced on, so idle dispatchers begin at once.
+START_TOPIC = "campaign_start"
+
+
+def worker_name() -> str:
+    """Who claimed a delivery, as stored in ``claimed_by``: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+class Dispatcher:
+    """Runs until cancelled; ``only`` restricts it to one campaign and ends it with it."""
+
+    def __init__(
+        self, ctx: Context, channels: Channels, *, notifier: Notifier | None = None,
+        only: int | None = None, lanes: int = LANES,
+        on_results: Callable[[list[Result]], None] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ctx = ctx
+        self._channels = channels
+        self._notifier = notifier
+        self._only = only
+        self._lanes = lanes
+        self._on_results = on_results
+        self._monotonic = monotonic
+        self._accounts: dict[ChannelKind, SenderAccount] = {}
+        self.worker = worker_name()
+
+    async def run(self) -> None:
+        """Send until cancelled (or, with ``only``, until that campaign stops running)."""
+        wake = self._notifier.subscribe(START_TOPIC) if self._notifier else None
+        try:
+            while True:
+                try:
+                    pause = await self.run_once()
+                except Exception:
+                    if self._only is not None:
+                        raise  # one campaign, run by a person at a terminal: show them
+                    # The boundary of a long-running dispatcher: log, breathe, go on.
+                    log.exception("dispatcher round failed")
+                    pause = self._ctx.settings.dispatch.idle_poll_seconds
+                if pause is None:
+                    return
+                if pause > 0:
+                    if wake is not None:
+                        await wake.wait(pause)
+                    else:
+                        await asyncio.sleep(pause)
+        finally:
+            if wake is not None and self._notifier is not None:
+                self._notifier.unsubscribe(wake)
+
+    async def run_until_idle(self) -> None:
+        """Send until nothing is due now (tests and one-off runs with a fixed clock)."""
+        while (await self.run_once()) == 0.0:
+            pass
+
+    async def run_once(self) -> float | None:
+        """Drain every running campaign once; the seconds until more is due.
+
+        None only with ``only``, once that campaign no longer runs.
+        """
+        campaigns = await asyncio.to_thread(running_campaigns, self._ctx)
+        if self._only is not None:
+            campaigns = [c for c in campaigns if c[0] == self._only]
+            if not campaigns:
+                return None
+        waits = [self._ctx.settings.dispatch.idle_poll_seconds]
+        for campaign_id, channel in campaigns:
+            wait = await self._drain(campaign_id, channel)
+            if wait is not None:
+                waits.append(wait)
+        return min(waits)
+
+    async def _drain(self, campaign_id: int, channel: ChannelKind) -> float | None:
+        """Send what is due now; the seconds until more is due, or None when none is left."""
+        allowance = await asyncio.to_thread(daily_allowance, self._ctx, channel)
+        if allowance == 0:
+            log.info("daily tier reached", extra={"campaign_id": campaign_id,
+                                                  "channel": channel.value})
+            return TIER_RECHECK_SECONDS
+        limit = self._batch_limit(channel)
+        lanes_now = self._lanes
+        if allowance is not None:
+            # Near the tier, one lane claims no more than the account may still reach.
+            limit, lanes_now = min(limit, allowance), 1 if allowance < limit else self._lanes
+        prepared = await asyncio.to_thread(prepare_campaign, self._ctx, campaign_id)
+        lanes = [asyncio.create_task(self._lane(prepared, channel, limit,
+                                                once=allowance is not None))
+                 for _ in range(lanes_now)]
+        try:
+            await asyncio.gather(*lanes)
+        finally:
+            for lane in lanes:
+                lane.cancel()
+            for lane in lanes:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await lane
+        return await asyncio.to_thread(next_due, self._ctx, campaign_id)
+
+    async def _lane(self, prepared: PreparedCampaign, channel: ChannelKind, limit: int, *,
+                    once: bool = False) -> None:
+        """Claim, send and record batches until nothing more is due (``once``: one batch)."""
+        campaign_id = prepared.campaign_id
+        account = self._account(channel)
+        adapter = self._channels.get(channel)
+        while True:
+            batch = await asyncio.to_thread(
+                claim_batch, self._ctx, prepared, self.worker, limit, self._notifier
+            )
+            if batch.items:
+                results = await send_claimed(adapter, account, batch.items)
+                recorded = await asyncio.to_thread(
+                    record_results, self._ctx, campaign_id, channel, results, self._notifier
+                )
+                if self._on_results is not None:
+                    self._on_results(results)
+                if recorded.halted is not None:
+                    return
+                if recorded.requeued and not batch.more:
+                    return
+            if not batch.more or once:
+                return
+
+    def _account(self, channel: ChannelKind) -> SenderAccount:
+        account = self._accounts.get(channel)
+        if account is None:
+            rates = self._ctx.settings.dispatch.rates(channel.value)
+            account = SenderAccount.for_limits(
+                AccountLimits(per_second=rates.per_second, concurrency=rates.concurrency),
+                self._monotonic,
+            )
+            self._accounts[channel] = account
+        return account
+
+    def _batch_limit(self, channel: ChannelKind) -> int:
+        # About a second's worth of sending per lane, so claimed rows do not sit ``sending``
+        # for long behind the rate limit (a crash would leave them uncertain).
+        rates = self._ctx.settings.dispatch.rates(channel.value)
+        per_lane = int(rates.per_second / self._lanes) or 1
+        return max(1, min(self._ctx.settings.dispatch.batch_size, per_lane))
+
+
+def announce_start(notifier: Notifier, campaign_id: int) -> None:
+    """Wake idle dispatchers in every process: a campaign has just started."""
+    notifier.publish(START_TOPIC, str(campaign_id))
+
+
+__all__ = ["PROGRESS_TOPIC", "START_TOPIC", "Dispatcher", "announce_start", "worker_name"]

@@ -1,0 +1,74 @@
+"""Wake-ups across processes: delivered after commit, never for a rolled-back transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from botschaft.services.context import Context
+from botschaft.storage.database import Database
+from botschaft.storage.notifier import Notifier
+
+
+@pytest.fixture
+def notifier(ctx: Context) -> Iterator[Notifier]:
+    notifier = Notifier(ctx.db)
+    yield notifier
+    notifier.close()
+
+
+def test_a_subscriber_hears_what_is_published_after_commit(notifier: Notifier) -> None:
+    async def scenario() -> None:
+        subscription = notifier.subscribe("campaign_progress")
+        await asyncio.to_thread(notifier.publish, "campaign_progress", "7")
+        assert await subscription.wait(5.0) == ["7"]
+
+    asyncio.run(scenario())
+
+
+def test_a_rolled_back_transaction_notifies_nobody(ctx: Context, notifier: Notifier) -> None:
+    async def scenario() -> None:
+        subscription = notifier.subscribe("campaign_progress")
+
+        def publish_and_fail() -> None:
+            with pytest.raises(RuntimeError), ctx.db.write() as session:
+                notifier.publish_in(session, "campaign_progress", "7")
+                raise RuntimeError("rolled back")
+
+        await asyncio.to_thread(publish_and_fail)
+        assert await subscription.wait(0.7) == []
+
+    asyncio.run(scenario())
+
+
+def test_other_topics_are_not_heard(notifier: Notifier) -> None:
+    async def scenario() -> None:
+        subscription = notifier.subscribe("campaign_progress")
+        await asyncio.to_thread(notifier.publish, "inbox", "1")
+        assert await subscription.wait(0.7) == []
+
+    asyncio.run(scenario())
+
+
+def test_another_process_hears_a_notification_on_postgres(ctx: Context, notifier: Notifier) -> None:
+    async def scenario() -> None:
+        if ctx.db.is_sqlite:
+            pytest.skip("SQLite runs one dispatcher in one process; nothing to cross")
+        subscription = notifier.subscribe("campaign_progress")
+        other = Database(str(ctx.db.url.render_as_string(hide_password=False)))
+        sender = Notifier(other)
+        try:
+            await asyncio.to_thread(sender.publish, "campaign_progress", "42")
+            assert await subscription.wait(5.0) == ["42"]
+        finally:
+            sender.close()
+            other.dispose()
+
+    asyncio.run(scenario())
+
+
+def test_a_topic_must_be_a_plain_name(notifier: Notifier) -> None:
+    with pytest.raises(ValueError):
+        notifier.publish("drop table; --")
