@@ -24,7 +24,8 @@ async def follow_link(request: Request, code: str, d: str | None = None) -> Resp
         target = await run_in_threadpool(record_click, ctx, code[:32], d)
     except UnknownLink:
         language = page_language(request, None)
-        html = render("clicks/missing.html", language, business=ctx.settings.business.name)
+        html = render("missing.html", language, business=ctx.settings.business.name,
+                      title_key="clicks.missing_title", lead_key="clicks.missing_lead")
         return HTMLResponse(html, status_code=404, headers={
             "Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-store",
             "Content-Language": language, "X-Content-Type-Options": "nosniff",

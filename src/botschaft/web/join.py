@@ -147,7 +147,8 @@ def _missing(request: Request, lang: str | None) -> HTMLResponse:
     header = request.headers.get("accept-language", "")
     offered = (part.split(";")[0].strip() for part in header.split(","))
     language = pick_language(lang, *offered, settings.default_language)
-    html = render("join/missing.html", language, business=settings.business.name)
+    html = render("missing.html", language, business=settings.business.name,
+                  title_key="join.missing_title", lead_key="join.missing_lead")
     return _html(html, language, embed=False, status=404)
 
 
