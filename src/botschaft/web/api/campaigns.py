@@ -71,40 +71,13 @@ class TestSendIn(BaseModel):
     contacts: list[int] = Field(description="Ids of 1 to 10 contacts to send the campaign to.")
 
 
-class CampaignOut(BaseModel):
-    id: int
-    name: str
-    status: str
-    channel: ChannelKind
-    purpose: str
-    audience_id: int
-    content: dict[str, Any]
-    track_links: bool
-    scheduled_at: datetime | None
-    time_zone: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    planned_count: int
-    sent: int
-    delivered: int
-    read: int
-    failed: int
-    clicked: int
-    skipped: int
-
-    @classmethod
-    def of(cls, view: CampaignView) -> CampaignOut:
-        return cls(**{**asdict(view), "status": view.status.value})
-
-
 class LintOut(BaseModel):
     ok: bool
     findings: list[dict[str, str]] = Field(description="code and message of each problem.")
 
 
 class PlanOut(BaseModel):
-    campaign: CampaignOut
+    campaign: CampaignView
     planned: int
     queued: int
     skipped: dict[str, int]
@@ -115,35 +88,35 @@ def _language(request: Request) -> str:
     return page_language(request, None)
 
 
-@router.post("", response_model=CampaignOut, status_code=201)
+@router.post("", response_model=CampaignView, status_code=201)
 async def create(ctx: Ctx, channels: ChannelSet, _holder: Holder, body: CampaignIn
-                 ) -> CampaignOut:
+                 ) -> CampaignView:
     """A draft; content, personalisation and what the channel can carry are checked now
     (422 says what is wrong; 404 if the channel is not switched on)."""
     check_fits(channels, body.channel, body.content)
     spec = CampaignSpec(name=body.name, channel=body.channel, audience_id=body.audience_id,
                         content=body.content, purpose=body.purpose,
                         track_links=body.track_links)
-    return CampaignOut.of(await run_in_threadpool(create_campaign, ctx, spec))
+    return (await run_in_threadpool(create_campaign, ctx, spec))
 
 
-@router.get("", response_model=list[CampaignOut])
-async def list_all(ctx: Ctx, _holder: Holder) -> list[CampaignOut]:
-    return [CampaignOut.of(c) for c in await run_in_threadpool(list_campaigns, ctx)]
+@router.get("", response_model=list[CampaignView])
+async def list_all(ctx: Ctx, _holder: Holder) -> list[CampaignView]:
+    return [(c) for c in await run_in_threadpool(list_campaigns, ctx)]
 
 
-@router.get("/{campaign_id}", response_model=CampaignOut)
-async def get(ctx: Ctx, _holder: Holder, campaign_id: int) -> CampaignOut:
-    return CampaignOut.of(await run_in_threadpool(get_campaign, ctx, campaign_id))
+@router.get("/{campaign_id}", response_model=CampaignView)
+async def get(ctx: Ctx, _holder: Holder, campaign_id: int) -> CampaignView:
+    return (await run_in_threadpool(get_campaign, ctx, campaign_id))
 
 
-@router.put("/{campaign_id}/content", response_model=CampaignOut)
+@router.put("/{campaign_id}/content", response_model=CampaignView)
 async def change_content(ctx: Ctx, channels: ChannelSet, _holder: Holder, campaign_id: int,
-                         body: ContentIn) -> CampaignOut:
+                         body: ContentIn) -> CampaignView:
     """Change a draft's or scheduled campaign's content (409 once it runs)."""
     current = await run_in_threadpool(get_campaign, ctx, campaign_id)
     check_fits(channels, current.channel, body.content)
-    return CampaignOut.of(
+    return (
         await run_in_threadpool(update_content, ctx, campaign_id, body.content)
     )
 
@@ -169,11 +142,11 @@ async def send_to_testers(ctx: Ctx, channels: ChannelSet, _holder: Holder, campa
     return [asdict(message) for message in sent]
 
 
-@router.post("/{campaign_id}/schedule", response_model=CampaignOut)
+@router.post("/{campaign_id}/schedule", response_model=CampaignView)
 async def schedule(request: Request, ctx: Ctx, _holder: Holder, campaign_id: int,
-                   body: ScheduleIn) -> CampaignOut:
+                   body: ScheduleIn) -> CampaignView:
     """Start later; refused if the time is past or the lint fails now."""
-    return CampaignOut.of(await run_in_threadpool(
+    return (await run_in_threadpool(
         schedule_campaign, ctx, campaign_id, body.send_at, body.time_zone, _language(request)
     ))
 
@@ -187,20 +160,20 @@ async def start(request: Request, ctx: Ctx, _holder: Holder, campaign_id: int) -
                    planning_seconds=round(result.seconds, 3))
 
 
-@router.post("/{campaign_id}/pause", response_model=CampaignOut)
-async def pause(ctx: Ctx, _holder: Holder, campaign_id: int) -> CampaignOut:
-    return CampaignOut.of(await run_in_threadpool(pause_campaign, ctx, campaign_id))
+@router.post("/{campaign_id}/pause", response_model=CampaignView)
+async def pause(ctx: Ctx, _holder: Holder, campaign_id: int) -> CampaignView:
+    return (await run_in_threadpool(pause_campaign, ctx, campaign_id))
 
 
-@router.post("/{campaign_id}/resume", response_model=CampaignOut)
-async def resume(ctx: Ctx, _holder: Holder, campaign_id: int) -> CampaignOut:
-    return CampaignOut.of(await run_in_threadpool(resume_campaign, ctx, campaign_id))
+@router.post("/{campaign_id}/resume", response_model=CampaignView)
+async def resume(ctx: Ctx, _holder: Holder, campaign_id: int) -> CampaignView:
+    return (await run_in_threadpool(resume_campaign, ctx, campaign_id))
 
 
-@router.post("/{campaign_id}/cancel", response_model=CampaignOut)
-async def cancel(ctx: Ctx, _holder: Holder, campaign_id: int) -> CampaignOut:
+@router.post("/{campaign_id}/cancel", response_model=CampaignView)
+async def cancel(ctx: Ctx, _holder: Holder, campaign_id: int) -> CampaignView:
     """Queued deliveries are skipped ('cancelled'); what went out stays on record."""
-    return CampaignOut.of(await run_in_threadpool(cancel_campaign, ctx, campaign_id))
+    return (await run_in_threadpool(cancel_campaign, ctx, campaign_id))
 
 
 @router.get("/{campaign_id}/summary")
@@ -209,5 +182,5 @@ async def summary(ctx: Ctx, _holder: Holder, campaign_id: int) -> dict[str, Any]
     return asdict(await run_in_threadpool(campaign_summary, ctx, campaign_id))
 
 
-async def _out(ctx: Context, campaign_id: int) -> CampaignOut:
-    return CampaignOut.of(await run_in_threadpool(get_campaign, ctx, campaign_id))
+async def _out(ctx: Context, campaign_id: int) -> CampaignView:
+    return (await run_in_threadpool(get_campaign, ctx, campaign_id))
