@@ -277,9 +277,13 @@ def run(url: str, folder: Path, db: str, n: int) -> dict[str, Any]:
 
 
 def _profiled(variable: str) -> list[str]:
-    """``py-spy record`` in front of a process when the variable names an output file."""
+    """``py-spy record`` in front of a process when the variable names an output file
+    (``.txt``: collapsed stacks, one line per stack; else a flame graph)."""
     target = os.environ.get(variable)
-    return ["py-spy", "record", "--nonblocking", "-o", target, "--"] if target else []
+    if not target:
+        return []
+    fmt = ["--format", "raw"] if target.endswith(".txt") else []
+    return ["py-spy", "record", "--nonblocking", *fmt, "-o", target, "--"]
 
 
 def _set_status(ctx: Any, campaign_id: int, status: str) -> None:

@@ -40,6 +40,7 @@ from botschaft.services.preference_links import footer_with_key
 from botschaft.services.secret import signing_key
 from botschaft.storage.broadcast import Campaign, ShortLink
 from botschaft.storage.contact_fields import AttributeDefinition, ContactAttribute
+from botschaft.storage.id_list import among
 from botschaft.storage.models import Contact
 
 CLICK_PATH = "/c/"
@@ -116,12 +117,12 @@ def recipient_fields(
     attributes: dict[int, dict[str, str]] = {i: {} for i in ids}
     for contact_id, key, value in session.execute(
         select(ContactAttribute.contact_id, ContactAttribute.key, ContactAttribute.value)
-        .where(ContactAttribute.contact_id.in_(ids))
+        .where(among(ContactAttribute.contact_id, ids))
     ):
         attributes[contact_id][key] = value
     found: dict[int, RecipientFields] = {}
     for contact_id, display, language in session.execute(
-        select(Contact.id, Contact.display_name, Contact.language).where(Contact.id.in_(ids))
+        select(Contact.id, Contact.display_name, Contact.language).where(among(Contact.id, ids))
     ):
         values = {key: attributes[contact_id].get(key, "") for key in attribute_keys}
         names = (display or "").split()

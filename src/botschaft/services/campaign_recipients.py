@@ -29,6 +29,7 @@ from botschaft.domain.gate import MessageKind, Recipient
 from botschaft.services.context import Context
 from botschaft.services.recipients import SENT_STATUSES
 from botschaft.storage.broadcast import Delivery
+from botschaft.storage.id_list import among
 from botschaft.storage.models import ChannelIdentity, ConsentEvent, Contact, Conversation, Message
 
 # Deliveries that count as "it went out" for the frequency cap (``sending`` included: at
@@ -55,12 +56,18 @@ def recipients_for(
     now = ctx.clock.now()
     since = now - ctx.settings.policy.policy().cap_period
     ids = list(contact_ids)
-    people = session.execute(
-        select(Contact.id, Contact.time_zone, Contact.erased_at, ChannelIdentity.address,
-               ChannelIdentity.unreachable_at, ChannelIdentity.last_inbound_at)
-        .join(ChannelIdentity, ChannelIdentity.contact_id == Contact.id)
-        .where(Contact.id.in_(ids), ChannelIdentity.channel == channel.value)
-    ).all()
+    # Every identity of these contacts, the channel picked here: with ``channel = ?`` in
+    # the query, SQLite's planner walks the (channel, address) index over all of the
+    # channel's identities instead of looking the batch's contacts up (30x slower).
+    people = [
+        row[:3] + row[4:] for row in session.execute(
+            select(Contact.id, Contact.time_zone, Contact.erased_at, ChannelIdentity.channel,
+                   ChannelIdentity.address, ChannelIdentity.unreachable_at,
+                   ChannelIdentity.last_inbound_at)
+            .join(ChannelIdentity, ChannelIdentity.contact_id == Contact.id)
+            .where(among(ChannelIdentity.contact_id, ids))
+        ) if row[3] == channel.value
+    ]
     facts = _consent_facts(session, channel, ids)
     sent = _marketing_times(session, ids, since, exclude_campaign)
     zones: dict[str, ZoneInfo] = {}
@@ -96,7 +103,7 @@ def _consent_facts(
     rows = session.execute(
         select(ConsentEvent.contact_id, ConsentEvent.purpose, ConsentEvent.kind,
                ConsentEvent.occurred_at, ConsentEvent.terms)
-        .where(ConsentEvent.contact_id.in_(ids), ConsentEvent.channel == channel.value)
+        .where(among(ConsentEvent.contact_id, ids), ConsentEvent.channel == channel.value)
         .order_by(ConsentEvent.seq)
     ).all()
     facts: dict[int, dict[str, list[ConsentFact]]] = defaultdict(lambda: defaultdict(list))
@@ -122,7 +129,7 @@ def _marketing_times(
     times: dict[int, list[datetime]] = defaultdict(list)
     deliveries = session.execute(
         select(Delivery.contact_id, Delivery.sent_at, Delivery.claimed_at)
-        .where(Delivery.contact_id.in_(ids), Delivery.state.in_(DELIVERY_SENT_STATES),
+        .where(among(Delivery.contact_id, ids), Delivery.state.in_(DELIVERY_SENT_STATES),
                Delivery.campaign_id != exclude_campaign)
     ).all()
     for contact_id, sent_at, claimed_at in deliveries:
@@ -132,7 +139,7 @@ def _marketing_times(
     messages = session.execute(
         select(Conversation.contact_id, Message.created_at)
         .join(Message, Message.conversation_id == Conversation.id)
-        .where(Conversation.contact_id.in_(ids),
+        .where(among(Conversation.contact_id, ids),
                Message.purpose_kind == MessageKind.MARKETING.value,
                Message.status.in_(SENT_STATUSES), Message.created_at > since)
     ).all()

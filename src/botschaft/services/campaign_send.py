@@ -20,8 +20,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from botschaft.channels.base import Channel
@@ -44,6 +45,7 @@ from botschaft.services.campaign_recipients import recipients_for
 from botschaft.services.context import Context
 from botschaft.services.delivery_effects import apply_unreachable_to
 from botschaft.storage.broadcast import Campaign, Delivery, bump_counters, bump_skips
+from botschaft.storage.id_list import among
 from botschaft.storage.notifier import Notifier
 
 log = logging.getLogger(__name__)
@@ -190,7 +192,7 @@ def claim_batch(ctx: Context, prepared: PreparedCampaign, worker: str, limit: in
         if claimed:
             session.execute(
                 update(Delivery)
-                .where(Delivery.id.in_([item.delivery_id for item in claimed]))
+                .where(among(Delivery.id, [item.delivery_id for item in claimed]))
                 .values(state="sending", attempts=Delivery.attempts + 1, claimed_by=worker,
                         claimed_at=now)
                 .execution_options(synchronize_session=False)
@@ -214,24 +216,49 @@ def _mark_skipped(session: Session, campaign_id: int, skips: list[tuple[int, str
 
 async def send_claimed(adapter: Channel, account: SenderAccount, items: Sequence[Claimed]
                        ) -> list[Result]:
-    """Send every claimed message within the account's rate and concurrency."""
+    """Send every claimed message within the account's rate and concurrency.
 
-    async def one(item: Claimed) -> Result:
+    A few senders, each holding one of the account's slots, work through the batch in turn
+    (as a plain loop of requests would): no task, no semaphore wait per message, which
+    halves the dispatcher's own cost per message.
+    """
+    results: list[Result] = []
+    pending = iter(items)
+
+    async def sender() -> None:
         async with account.slots:
-            paused = await account.admit()
-            if paused:
-                # Not sent: the account is paused for longer than a message should wait.
-                return Result(item, RateLimited(timedelta(seconds=paused), RateScope.ACCOUNT,
-                                                "account_paused",
-                                                "the sender account is slowed down"), 0.0)
-            started = time.perf_counter()
-            outcome = await adapter.send(item.message)
-            elapsed = time.perf_counter() - started
-        if isinstance(outcome, RateLimited) and outcome.scope is RateScope.ACCOUNT:
-            account.throttle.slow_down(account.monotonic(), outcome.retry_after)
-        return Result(item, outcome, elapsed)
+            for item in pending:
+                results.append(await _send_one(adapter, account, item))
 
-    return list(await asyncio.gather(*(one(item) for item in items)))
+    senders = min(len(items), account.throttle.limits.concurrency)
+    await asyncio.gather(*(sender() for _ in range(senders)))
+    return results
+
+
+async def _send_one(adapter: Channel, account: SenderAccount, item: Claimed) -> Result:
+    paused = await account.admit()
+    if paused:
+        # Not sent: the account is paused for longer than a message should wait.
+        return Result(item, RateLimited(timedelta(seconds=paused), RateScope.ACCOUNT,
+                                        "account_paused", "the sender account is slowed down"),
+                      0.0)
+    started = time.perf_counter()
+    outcome = await adapter.send(item.message)
+    elapsed = time.perf_counter() - started
+    if isinstance(outcome, RateLimited) and outcome.scope is RateScope.ACCOUNT:
+        account.throttle.slow_down(account.monotonic(), outcome.retry_after)
+    return Result(item, outcome, elapsed)
+
+
+# A Core statement run once per sent row (executemany): the ORM's bulk update spends more
+# per row on bookkeeping than SQLite spends on the update itself.
+_DELIVERIES = cast(Table, Delivery.__table__)
+_MARK_SENT = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("delivery_id"))
+    .values(state="sent", provider_message_id=bindparam("provider_id"), error_code=None,
+            error_detail=None)
+)
 
 
 def record_results(ctx: Context, campaign_id: int, channel: ChannelKind,
@@ -241,7 +268,7 @@ def record_results(ctx: Context, campaign_id: int, channel: ChannelKind,
     retry = RetryPolicy(ctx.settings.dispatch.max_attempts,
                         timedelta(seconds=ctx.settings.dispatch.retry_base_seconds),
                         timedelta(seconds=ctx.settings.dispatch.retry_cap_seconds))
-    sent: list[dict[str, object]] = []
+    sent: list[dict[str, object]] = []  # the common case: only id and provider id differ
     failed: list[dict[str, object]] = []
     requeued: list[dict[str, object]] = []
     unreachable: list[tuple[Result, MarkFailed]] = []
@@ -250,9 +277,8 @@ def record_results(ctx: Context, campaign_id: int, channel: ChannelKind,
         action = action_for(result.outcome, result.item.attempt, retry, now)
         recorded.reasons[type(action).__name__] += 1
         if isinstance(action, MarkSent):
-            sent.append({"id": result.item.delivery_id, "state": "sent", "sent_at": now,
-                         "status_at": now, "provider_message_id": action.provider_message_id,
-                         "error_code": None, "error_detail": None})
+            sent.append({"delivery_id": result.item.delivery_id,
+                         "provider_id": action.provider_message_id})
         elif isinstance(action, MarkFailed):
             failed.append({"id": result.item.delivery_id, "state": "failed", "status_at": now,
                            "error_code": action.code, "error_detail": action.detail})
@@ -272,7 +298,9 @@ def record_results(ctx: Context, campaign_id: int, channel: ChannelKind,
                              "error_detail": action.detail,
                              "attempts": result.item.attempt - 1})
     with ctx.db.write() as session:
-        for rows in (sent, failed, requeued):
+        if sent:
+            session.execute(_MARK_SENT.values(sent_at=now, status_at=now), sent)
+        for rows in (failed, requeued):
             if rows:
                 session.execute(update(Delivery), rows)
         bump_counters(session, campaign_id, sent=len(sent), failed=len(failed))
