@@ -269,8 +269,10 @@ class FirstPartyRates(AccountRateSettings):
 
 
 class DispatchSettings(BaseModel):
+    # 500: at WhatsApp's highest rate (1,000/s) each of a dispatcher's two lanes claims
+    # about a second's worth of messages at once.
     batch_size: int = Field(
-        300, ge=1, le=5000, description="Deliveries a dispatcher claims per statement."
+        500, ge=1, le=5000, description="Deliveries a dispatcher claims per statement."
     )
     max_attempts: int = Field(
         5, ge=1, description="Sends tried per delivery on transient failures before it fails."

@@ -25,6 +25,9 @@ class HttpSession:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
                 timeout=self._timeout,
+                # Provider APIs authenticate by token, never by cookie: keeping none spares
+                # a jar lookup per request and keeps a provider's cookies out of our calls.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 

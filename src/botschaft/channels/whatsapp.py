@@ -173,7 +173,8 @@ def outcome_for_answer(status: int, body: bytes) -> SendOutcome:
 
 def render_message(message: OutboundMessage) -> dict[str, Any]:
     """The Cloud API request body for ``message``; ``_Unrenderable`` if it has no form there."""
-    if message.template is not None and message.media is None and not message.buttons:
+    if (message.template is not None and message.text is not None and message.media is None
+            and not message.buttons):
         # A template may carry its text as written, for the inbox and first-party channels;
         # WhatsApp renders the approved template itself, so the text is not sent.
         message = replace(message, text=None)
