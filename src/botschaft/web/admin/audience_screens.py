@@ -20,6 +20,7 @@ from botschaft.services.app_sessions import SignedIn
 from botschaft.services.audiences import (
     AudienceConflict,
     AudienceCount,
+    AudienceView,
     count_audience,
     count_rule,
     create_audience,
@@ -50,7 +51,7 @@ CURRENT = "app.nav.campaigns"
 async def audiences(request: Request, ctx: Ctx, who: Marketing) -> Response:
     """Every saved audience with how many it selects now."""
 
-    def counted() -> list[tuple[object, AudienceCount]]:
+    def counted() -> list[tuple[AudienceView, AudienceCount]]:
         return [(a, count_audience(ctx, a.id)) for a in list_audiences(ctx)]
 
     rows = await run_in_threadpool(counted)
@@ -75,7 +76,7 @@ async def create(request: Request, ctx: Ctx, who: Marketing) -> Response:
                                counted=await run_in_threadpool(count_rule, ctx, rule))
         made = await run_in_threadpool(create_audience, ctx, name, rule)
     except BotschaftError as error:
-        return await _refused(request, ctx, who, form, None, error)
+        return await _refused(request, ctx, who, form, audience_id=None, error=error)
     return see_other(f"/app/audiences/{made.id}", done="audience_saved")
 
 
@@ -113,7 +114,7 @@ async def change(request: Request, ctx: Ctx, who: Marketing, audience_id: int) -
                                counted=await run_in_threadpool(count_rule, ctx, rule))
         await run_in_threadpool(update_audience, ctx, audience_id, name, rule)
     except BotschaftError as error:
-        return await _refused(request, ctx, who, form, audience_id, error)
+        return await _refused(request, ctx, who, form, audience_id=audience_id, error=error)
     return see_other(f"/app/audiences/{audience_id}", done="audience_saved")
 
 
@@ -136,7 +137,7 @@ async def _counting(request: Request) -> bool:
     return (form.get("action") or [""])[-1] == "count"
 
 
-async def _refused(request: Request, ctx: Ctx, who: SignedIn, form: AudienceForm,
+async def _refused(request: Request, ctx: Ctx, who: SignedIn, form: AudienceForm, *,
                    audience_id: int | None, error: BotschaftError) -> Response:
     return await _form(request, ctx, who, form, audience_id=audience_id, status=error.status,
                        error=_said(language_of(request, who), error))

@@ -113,9 +113,11 @@ async def create(request: Request, ctx: Ctx, who: Marketing) -> Response:
 
 
 @router.get("/campaigns/{campaign_id}")
-async def campaign(request: Request, ctx: Ctx, who: Marketing, campaign_id: int,
-                   contact: str = "", q: str = "") -> Response:
-    return await campaign_page(request, ctx, who, campaign_id, contact=contact, query=q)
+async def campaign(request: Request, ctx: Ctx, who: Marketing, campaign_id: int) -> Response:
+    """``?contact=ID`` previews the campaign for that contact; ``?q=`` finds contacts."""
+    asked = request.query_params
+    return await campaign_page(request, ctx, who, campaign_id, contact=asked.get("contact", ""),
+                               query=asked.get("q", ""))
 
 
 @router.get("/campaigns/{campaign_id}/summary")
