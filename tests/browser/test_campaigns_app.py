@@ -17,11 +17,11 @@ from botschaft.domain.roles import Role
 from botschaft.services.api_tokens import create_token
 from botschaft.services.clock import ManualClock
 from botschaft.services.consent_texts import publish_consent_text
-from botschaft.services.contact_fields import set_tags
+from botschaft.services.contact_fields import declare_attribute, set_tags
 from botschaft.services.context import Context
 from botschaft.settings import DispatchSettings, FirstPartyRates, Settings
 from botschaft.web.app import create_app
-from broadcasts import person, subscriber
+from broadcasts import audience, campaign, person, subscriber
 from web_app import RunningApp, free_port, serve_in_thread
 
 from factories import marketing_text
@@ -60,6 +60,7 @@ def _shop(ctx: Context) -> None:
         set_tags(ctx, contact.id, ["angebote"])
     set_tags(ctx, person(ctx, "+4915100000799", "Dora Lang", channel=ChannelKind.SANDBOX).id,
              ["angebote"])
+    declare_attribute(ctx, "stadt", "Stadt", "Angebote der Filiale vor Ort")
 
 
 def test_an_owner_sends_a_campaign_and_watches_its_figures_move(
@@ -131,8 +132,13 @@ def test_an_owner_sends_a_campaign_and_watches_its_figures_move(
     expect(page.locator("#skip-list")).to_contain_text("keine Einwilligung")
     page.screenshot(path=str(screenshots / "campaign.png"), full_page=True)
 
+    # A second campaign, still a draft, so that the list shows more than one state.
+    campaign(ctx, audience(ctx, {"tags": {"any": ["vip"]}}, name="Stammkunden"),
+             {"kind": "text", "text": "Sommerreisen 2026 bei Botschaft: https://shop.example"},
+             channel=ChannelKind.SANDBOX, name="Sommerreisen 2026")
     page.get_by_role("link", name="Kampagnen").first.click()
     row = page.locator("tr", has_text="Wochenangebot KW 10")
     expect(row).to_contain_text("Fertig")
+    expect(page.locator("tr", has_text="Sommerreisen 2026")).to_contain_text("Entwurf")
     expect(page).to_have_url(re.compile(r".*/app/campaigns$"))
     page.screenshot(path=str(screenshots / "campaigns.png"), full_page=True)

@@ -57,7 +57,8 @@
       });
       showSkips(summary.skipped);
       if (summary.status !== shownStatus) {
-        window.location.reload();
+        // Without ?done=…: the notice of the last action no longer fits the new state.
+        window.location.replace(window.location.pathname);
         return;
       }
       window.setTimeout(poll, POLL_MS);
