@@ -140,6 +140,18 @@ def test_people_outside_the_rule_or_the_channel_get_no_delivery(
     assert _outcomes(ctx, campaign_id) == {english.id: ("queued", None)}
 
 
+def test_an_audience_limited_to_messengers_plans_those_who_are_on_them(
+    ctx: Context, text_version: PublishedText
+) -> None:
+    # The rule's messenger filter and the plan's own join both read channel identities:
+    # the filter must be a query of its own, not correlated away into the join.
+    on_whatsapp = subscriber(ctx, text_version, "+4915100000043")
+    subscriber(ctx, text_version, "4712", channel=ChannelKind.TELEGRAM)
+    campaign_id = campaign(ctx, audience(ctx, {"channels": ["whatsapp", "telegram"]}))
+    plan_campaign(ctx, campaign_id)
+    assert _outcomes(ctx, campaign_id) == {on_whatsapp.id: ("queued", None)}
+
+
 def test_planning_again_adds_nothing_twice(ctx: Context, text_version: PublishedText) -> None:
     subscriber(ctx, text_version, "+4915100000051")
     campaign_id = campaign(ctx, audience(ctx))

@@ -8,6 +8,7 @@ and value) and no contact is ever loaded into Python to be tested.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
+from sqlalchemy.orm import aliased
 
 from botschaft.domain.audience import AttributeCondition, AttributeOp, AudienceRule
 from botschaft.storage.consent_state import ACTIVE_KINDS, latest_status
@@ -29,10 +30,13 @@ def rule_conditions(rule: AudienceRule) -> ColumnElement[bool]:
         parts.append(~_tagged(rule.tags.none))
     parts.extend(_attribute(c) for c in rule.attributes)
     if rule.channels:
+        # An alias of its own: planning joins ChannelIdentity already, and an EXISTS on the
+        # same table would be auto-correlated to that join and lose its FROM.
+        identity = aliased(ChannelIdentity)
         parts.append(
             exists().where(
-                ChannelIdentity.contact_id == Contact.id,
-                ChannelIdentity.channel.in_([c.value for c in rule.channels]),
+                identity.contact_id == Contact.id,
+                identity.channel.in_([c.value for c in rule.channels]),
             )
         )
     if rule.languages:

@@ -28,7 +28,10 @@ from botschaft.web import (
 )
 from botschaft.web.admin import (
     account_pages,
+    audience_screens,
     business_pages,
+    campaign_actions,
+    campaign_screens,
     contact_pages,
     settings_pages,
     signup_screens,
@@ -105,7 +108,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
                    contact_pages.router, signup_screens.router, team_pages.router,
                    token_pages.router, business_pages.router, response_time.router,
                    inbox_pages.router, inbox_pages.reply_router, inbox_files.router,
-                   inbox_files.public_router, inbox_live.router, inbox_settings.router):
+                   inbox_files.public_router, inbox_live.router, inbox_settings.router,
+                   audience_screens.router, campaign_screens.router, campaign_actions.router):
         app.include_router(router)
     for router in (audiences.router, campaigns.router, contact_fields.router, clicks.router):
         app.include_router(router)

@@ -13,14 +13,13 @@ class NavEntry:
     href: str
     area: Area
     icon: str  # the name of an inline icon in templates/app/icons.html
-    ready: bool = True  # False: shown greyed as "later", no link
 
 
 ENTRIES = (
     NavEntry("app.nav.inbox", "/app/inbox", Area.INBOX, "inbox"),
     NavEntry("app.nav.contacts", "/app/contacts", Area.CONTACTS, "contacts"),
     NavEntry("app.nav.signup_pages", "/app/signup-pages", Area.SIGNUP_PAGES, "signup"),
-    NavEntry("app.nav.campaigns", "/app/campaigns", Area.CAMPAIGNS, "campaigns", ready=False),
+    NavEntry("app.nav.campaigns", "/app/campaigns", Area.CAMPAIGNS, "campaigns"),
     NavEntry("app.nav.settings", "/app/settings", Area.SETTINGS, "settings"),
 )
 
