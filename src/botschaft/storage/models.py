@@ -170,6 +170,8 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_conversation", "conversation_id", "id"),
         Index("ix_messages_provider_id", "channel", "provider_message_id"),
+        # What the gate asks on every decision: the last STOP confirmation of a conversation.
+        Index("ix_messages_kind", "conversation_id", "purpose_kind", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
