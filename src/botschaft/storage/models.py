@@ -212,6 +212,7 @@ from botschaft.storage import (  # noqa: E402
     broadcast,  # noqa: F401
     business,  # noqa: F401
     contact_fields,  # noqa: F401
+    early_statuses,  # noqa: F401
     inbox,  # noqa: F401
     signup,  # noqa: F401
 )
