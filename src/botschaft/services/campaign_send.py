@@ -44,6 +44,7 @@ from botschaft.services.campaign_outcomes import (
 from botschaft.services.campaign_recipients import recipients_for
 from botschaft.services.context import Context
 from botschaft.services.delivery_effects import apply_unreachable_to
+from botschaft.services.early_statuses import apply_early_statuses
 from botschaft.storage.broadcast import Campaign, Delivery, bump_counters, bump_skips
 from botschaft.storage.id_list import among
 from botschaft.storage.notifier import Notifier
@@ -304,6 +305,7 @@ def record_results(ctx: Context, campaign_id: int, channel: ChannelKind,
             if rows:
                 session.execute(update(Delivery), rows)
         bump_counters(session, campaign_id, sent=len(sent), failed=len(failed))
+        apply_early_statuses(session, ctx, channel, [str(r["provider_message_id"]) for r in sent])
         for result, action in unreachable:
             apply_unreachable_to(session, ctx, result.item.contact_id, channel, action.unreachable,
                                  note=f"delivery #{result.item.delivery_id} refused with"

@@ -1,5 +1,5 @@
 """What a provider's "cannot reach this person" about a campaign delivery means for the
-person's records (the counterpart of ``outbound.apply_unreachable`` for messages)."""
+person's records (the counterpart of ``message_status.apply_unreachable`` for messages)."""
 
 from __future__ import annotations
 

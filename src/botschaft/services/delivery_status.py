@@ -35,20 +35,28 @@ def apply_delivery_status(session: Session, ctx: Context, event: StatusUpdate) -
     )
     if row is None:
         return False
-    current = _RANK.get(row.state)
-    if current is None or current >= event.status.rank:
-        return True  # out of order, or already final: never go back
-    if event.status is DeliveryStatus.FAILED:
-        _failed(session, ctx, row, event)
-        return True
-    deltas = {"delivered": 1 if current < 2 else 0,
-              "read": 1 if event.status is DeliveryStatus.READ else 0}
-    row.state, row.status_at = event.status.value, event.at
-    bump_counters(session, row.campaign_id, **deltas)
+    bump_counters(session, row.campaign_id, **advance_delivery(session, ctx, row, event))
     return True
 
 
-def _failed(session: Session, ctx: Context, row: Delivery, event: StatusUpdate) -> None:
+def advance_delivery(session: Session, ctx: Context, row: Delivery, event: StatusUpdate
+                     ) -> dict[str, int]:
+    """Move ``row`` on by ``event``, never backwards; the campaign counters' deltas to add.
+
+    The caller adds the deltas, so a batch of statuses costs one counter UPDATE per campaign.
+    """
+    current = _RANK.get(row.state)
+    if current is None or current >= event.status.rank:
+        return {}  # out of order, or already final: never go back
+    if event.status is DeliveryStatus.FAILED:
+        return _failed(session, ctx, row, event)
+    row.state, row.status_at = event.status.value, event.at
+    return {"delivered": 1 if current < 2 else 0,
+            "read": 1 if event.status is DeliveryStatus.READ else 0}
+
+
+def _failed(session: Session, ctx: Context, row: Delivery, event: StatusUpdate
+            ) -> dict[str, int]:
     first = event.errors[0] if event.errors else None
     code = first.code if first else None
     detail = (first.details or first.title) if first else "the provider reported a failure"
@@ -60,17 +68,16 @@ def _failed(session: Session, ctx: Context, row: Delivery, event: StatusUpdate) 
             row.state, row.not_before = "queued", ctx.clock.now() + outcome.retry_after
             row.error_code, row.error_detail = code, detail
             row.attempts = max(0, row.attempts - 1)
-            bump_counters(session, row.campaign_id, sent=-1)
             # A campaign that looked finished has one more delivery waiting again.
             session.execute(
                 update(Campaign).where(Campaign.id == row.campaign_id, Campaign.status == "done")
                 .values(status="running", finished_at=None, updated_at=ctx.clock.now())
             )
-            return
+            return {"sent": -1}
     was_delivered = row.state in ("delivered", "read")
     row.state, row.status_at = "failed", event.at
     row.error_code, row.error_detail = code, detail
-    bump_counters(session, row.campaign_id, failed=1, delivered=-1 if was_delivered else 0)
     why = unreachability_of(event.channel, code) if code else None
     apply_unreachable_to(session, ctx, row.contact_id, event.channel, why,
                          note=f"delivery #{row.id} failed with {code}")
+    return {"failed": 1, "delivered": -1 if was_delivered else 0}

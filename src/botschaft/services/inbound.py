@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from botschaft.channels.codec import load_event
 from botschaft.channels.events import (
-    DeliveryStatus,
     Event,
     InboundMessage,
     PreferenceChange,
@@ -40,11 +39,12 @@ from botschaft.services.consent import withdraw_in
 from botschaft.services.contacts import add_identity, normalise_address
 from botschaft.services.context import Context
 from botschaft.services.delivery_status import apply_delivery_status
+from botschaft.services.early_statuses import keep_early_status
 from botschaft.services.inbox import conversation_for
 from botschaft.services.intake import FAILED, HANDLED, PENDING
-from botschaft.services.outbound import apply_unreachable, send_message
+from botschaft.services.message_status import advance_message
+from botschaft.services.outbound import send_message
 from botschaft.services.response_time import note_request_opening
-from botschaft.services.status_errors import unreachability_of
 from botschaft.storage.models import ChannelIdentity, Contact, InboundEvent, Message
 
 log = logging.getLogger(__name__)
@@ -253,22 +253,11 @@ def _status_update(session: Session, ctx: Context, event: StatusUpdate) -> None:
             Message.direction == "out",
         )
     )
-    if row is None:
-        if not apply_delivery_status(session, ctx, event):
-            log.info("status for an unknown message", extra={"channel": event.channel.value})
-        return
-    known = {status.value for status in DeliveryStatus}
-    current = DeliveryStatus(row.status) if row.status in known else None
-    # Statuses arrive out of order: "read" may come before "delivered". Never go back.
-    if current is not None and current.rank >= event.status.rank:
-        return
-    row.status, row.status_at = event.status.value, event.at
-    if event.status is DeliveryStatus.FAILED and event.errors:
-        first = event.errors[0]
-        row.error_code, row.error_detail = first.code, first.details or first.title
-        why = unreachability_of(event.channel, first.code)
-        if why is not None:
-            apply_unreachable(session, ctx, row, why)
+    if row is not None:
+        advance_message(session, ctx, row, event)
+    elif not apply_delivery_status(session, ctx, event):
+        # Perhaps ours, its id not stored yet: kept until it is (early_statuses).
+        keep_early_status(session, ctx, event)
 
 
 def _preference_change(session: Session, ctx: Context, event: PreferenceChange) -> None:

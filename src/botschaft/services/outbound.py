@@ -16,15 +16,9 @@ from sqlalchemy.orm import Session
 
 from botschaft.channels.base import Capabilities
 from botschaft.channels.messages import MessageTag, OutboundMessage
-from botschaft.channels.outcomes import (
-    RecipientUnreachable,
-    SendOutcome,
-    Sent,
-    Unreachability,
-)
+from botschaft.channels.outcomes import RecipientUnreachable, SendOutcome, Sent
 from botschaft.channels.registry import Channels
 from botschaft.domain.channels import ChannelKind
-from botschaft.domain.consent import MARKETING, ConsentSource
 from botschaft.domain.errors import BotschaftError, NotFound
 from botschaft.domain.gate import (
     MessageFormat,
@@ -33,11 +27,12 @@ from botschaft.domain.gate import (
     Skip,
     decide,
 )
-from botschaft.services.consent import withdraw_in
 from botschaft.services.context import Context
+from botschaft.services.early_statuses import apply_early_statuses_to_message
 from botschaft.services.inbox import MessageView, conversation_for, view_of
+from botschaft.services.message_status import apply_unreachable
 from botschaft.services.recipients import recipient_for
-from botschaft.storage.models import ChannelIdentity, Contact, Conversation, Message
+from botschaft.storage.models import ChannelIdentity, Contact, Message
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +104,8 @@ def _finish(ctx: Context, message_id: int, outcome: SendOutcome) -> MessageView:
     with ctx.db.write() as session:
         row = session.get_one(Message, message_id)
         _record_outcome(session, ctx, row, outcome)
+        # A status the provider sent while its answer to the send was on the way.
+        apply_early_statuses_to_message(session, ctx, row)
         return view_of(row)
 
 
@@ -216,31 +213,6 @@ def _record_outcome(session: Session, ctx: Context, row: Message, outcome: SendO
                                           "code": outcome.code})
     if isinstance(outcome, RecipientUnreachable):
         apply_unreachable(session, ctx, row, outcome.why)
-
-
-def apply_unreachable(
-    session: Session, ctx: Context, row: Message, why: Unreachability
-) -> None:
-    """What a provider's "cannot reach this person" means for the person's records."""
-    conversation_contact = session.get_one(Conversation, row.conversation_id).contact_id
-    channel = ChannelKind(row.channel)
-    if why is Unreachability.OPTED_OUT:
-        # WhatsApp 131050: the person stopped marketing inside the app. That is their
-        # withdrawal, and the ledger must say so.
-        withdraw_in(
-            session, ctx, conversation_contact, channel, ConsentSource.PROVIDER,
-            purposes=[MARKETING],
-            note=f"the provider refused message #{row.id} with {row.error_code}",
-        )
-        return
-    identity = session.scalar(
-        select(ChannelIdentity).where(
-            ChannelIdentity.contact_id == conversation_contact,
-            ChannelIdentity.channel == channel.value,
-        )
-    )
-    if identity is not None and identity.unreachable_at is None:
-        identity.unreachable_at = ctx.clock.now()
 
 
 __all__ = ["SYSTEM", "Author", "MessageKind", "send_message"]

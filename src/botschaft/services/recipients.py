@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from botschaft.domain.channels import ChannelKind
@@ -52,23 +52,36 @@ def recipient_for(
 def _last_sent(
     session: Session, contact_id: int, channel: ChannelKind, kind: MessageKind
 ) -> datetime | None:
-    return session.scalar(
-        select(func.max(Message.created_at))
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(
-            Conversation.contact_id == contact_id,
-            Message.channel == channel.value,
-            Message.purpose_kind == kind.value,
-            Message.status.in_(SENT_STATUSES),
-        )
+    return session.scalar(_last_sent_query(contact_id, channel, kind))
+
+
+def _last_sent_query(
+    contact_id: int, channel: ChannelKind, kind: MessageKind
+) -> Select[datetime | None]:
+    # The conversation first (one per contact and channel), then its messages of this kind
+    # through ix_messages_kind: a join lets SQLite's planner start from every message of
+    # the channel instead, a scan that grows with the whole history.
+    conversation = (
+        select(Conversation.id)
+        .where(Conversation.contact_id == contact_id, Conversation.channel == channel.value)
+        .scalar_subquery()
+    )
+    return select(func.max(Message.created_at)).where(
+        Message.conversation_id == conversation,
+        Message.purpose_kind == kind.value,
+        Message.status.in_(SENT_STATUSES),
     )
 
 
 def _marketing_times(
     session: Session, contact_id: int, channel: ChannelKind, since: datetime
 ) -> tuple[datetime, ...]:
+    return tuple(session.scalars(_marketing_times_query(contact_id, since)).all())
+
+
+def _marketing_times_query(contact_id: int, since: datetime) -> Select[datetime]:
     # The cap is per person, across channels: three offers a week in total, not per app.
-    rows = session.scalars(
+    return (
         select(Message.created_at)
         .join(Conversation, Conversation.id == Message.conversation_id)
         .where(
@@ -77,5 +90,4 @@ def _marketing_times(
             Message.status.in_(SENT_STATUSES),
             Message.created_at > since,
         )
-    ).all()
-    return tuple(rows)
+    )

@@ -170,6 +170,8 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_conversation", "conversation_id", "id"),
         Index("ix_messages_provider_id", "channel", "provider_message_id"),
+        # What the gate asks on every decision: the last STOP confirmation of a conversation.
+        Index("ix_messages_kind", "conversation_id", "purpose_kind", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
@@ -210,6 +212,7 @@ from botschaft.storage import (  # noqa: E402
     broadcast,  # noqa: F401
     business,  # noqa: F401
     contact_fields,  # noqa: F401
+    early_statuses,  # noqa: F401
     inbox,  # noqa: F401
     signup,  # noqa: F401
 )

@@ -4,14 +4,15 @@ It checks the Page token, validates request bodies, enforces the 24-hour window 
 (and the 7 days of the HUMAN_AGENT tag), answers with Meta's success and error shapes,
 serves attachment URLs, and builds and signs webhook payloads as Meta sends them. Tests
 drive it with ``user_writes`` (a person writes, opening the window), ``fail_next`` (script a
-provider error for one person), ``limit_rate`` and an injectable clock.
+provider error for one person), ``limit_rate``, ``before_answer`` (let a delivery webhook
+overtake the answer to a send) and an injectable clock.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -110,6 +111,9 @@ class FakeMessenger(FakeMetaApp):
         self.app_secret = app_secret or secrets.token_hex(16)
         self.verify_token = verify_token or secrets.token_urlsafe(12)
         self.sent: list[AcceptedSend] = []
+        # Awaited after a message is accepted and before the send is answered: Meta's
+        # delivery webhook can reach the business before that answer does.
+        self.before_answer: Callable[[AcceptedSend], Awaitable[None]] | None = None
         # A fake may be run by hand against real time; tests pass a fixed clock.
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self._last_message: dict[str, datetime] = {}
@@ -306,7 +310,10 @@ class FakeMessenger(FakeMetaApp):
         if now - last > allowed:
             return _error(10, subcode=2018278)
         mid = _new_mid()
-        self.sent.append(AcceptedSend(mid, body, now))
+        accepted = AcceptedSend(mid, body, now)
+        self.sent.append(accepted)
+        if self.before_answer is not None:
+            await self.before_answer(accepted)
         return web.json_response({"recipient_id": psid, "message_id": mid})
 
     async def _attachment(self, request: web.Request) -> web.Response:

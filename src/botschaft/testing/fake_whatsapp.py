@@ -4,7 +4,8 @@ It checks the path and the bearer token, validates message bodies, enforces the 
 customer-service window and a throughput limit, answers with Meta's success and error
 shapes, serves media, and builds and signs webhook payloads exactly as Meta sends them.
 Tests drive it with ``receive_from`` (a person writes, opening the window), ``fail_next``
-(script a provider error for one recipient) and an injectable clock.
+(script a provider error for one recipient), ``before_answer`` (let a status webhook
+overtake the answer to a send) and an injectable clock.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import hashlib
 import json
 import secrets
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -94,6 +95,9 @@ class FakeWhatsApp(FakeMetaApp):
         self.sent: list[AcceptedMessage] = []
         # Status webhooks Meta would send later, e.g. the failed status of an async error.
         self.pending_webhooks: list[Json] = []
+        # Awaited after a message is accepted and before the send is answered: under load
+        # Meta's "delivered" webhook can reach the business before that answer does.
+        self.before_answer: Callable[[AcceptedMessage], Awaitable[None]] | None = None
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self._last_inbound: dict[str, datetime] = {}
         self._scripted: dict[str, deque[_ScriptedFailure]] = {}
@@ -283,11 +287,14 @@ class FakeWhatsApp(FakeMetaApp):
             return error_response(131047)
         wamid = new_wamid(key)
         self._recent_sends.append(now)
-        self.sent.append(AcceptedMessage(wamid, body, now))
+        accepted = AcceptedMessage(wamid, body, now)
+        self.sent.append(accepted)
         if failure is not None:
             self.pending_webhooks.append(
                 self.status_webhook(wamid, "failed", key, at=now, errors=[failure.code])
             )
+        if self.before_answer is not None:
+            await self.before_answer(accepted)
         contact: Json = {"input": body.get("to") or body.get("recipient")}
         contact["wa_id" if key.isdigit() else "user_id"] = key
         return web.json_response(

@@ -10,6 +10,7 @@ from botschaft.services.app_sessions import remove_expired_sessions
 from botschaft.services.campaigns import start_due_campaigns
 from botschaft.services.consent import expire_overdue_requests
 from botschaft.services.context import Context
+from botschaft.services.early_statuses import settle_early_statuses
 from botschaft.services.opt_in_requests import expire_overdue_agreements
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ JOBS: tuple[tuple[str, Callable[[Context], int]], ...] = (
     ("expire_overdue_agreements", expire_overdue_agreements),
     ("remove_expired_sessions", remove_expired_sessions),
     ("start_due_campaigns", start_due_campaigns),
+    ("settle_early_statuses", settle_early_statuses),
 )
 
 
