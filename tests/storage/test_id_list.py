@@ -62,3 +62,12 @@ def test_among_looks_ids_up_by_index_on_sqlite(ctx: Context) -> None:
             )
         )
     assert "INDEX ix_channel_identities_contact_id (contact_id=?)" in plan
+
+
+def test_among_matches_text_keys_as_well(ctx: Context) -> None:
+    _people(ctx, 3)
+    wanted = ["+4915100000000", "+4915100000002", "+4915199999999"]
+    with ctx.db.read() as session:
+        found = session.scalars(
+            select(ChannelIdentity.address).where(among(ChannelIdentity.address, wanted))).all()
+    assert sorted(found) == wanted[:2]

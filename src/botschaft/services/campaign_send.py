@@ -305,7 +305,7 @@ def record_results(ctx: Context, campaign_id: int, channel: ChannelKind,
             if rows:
                 session.execute(update(Delivery), rows)
         bump_counters(session, campaign_id, sent=len(sent), failed=len(failed))
-        apply_early_statuses(session, ctx, channel, [str(r["provider_message_id"]) for r in sent])
+        apply_early_statuses(session, ctx, channel, [str(r["provider_id"]) for r in sent])
         for result, action in unreachable:
             apply_unreachable_to(session, ctx, result.item.contact_id, channel, action.unreachable,
                                  note=f"delivery #{result.item.delivery_id} refused with"

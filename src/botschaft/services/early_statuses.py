@@ -19,10 +19,8 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, String, any_, bindparam, delete, exists, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -34,6 +32,7 @@ from botschaft.services.delivery_status import advance_delivery
 from botschaft.services.message_status import advance_message
 from botschaft.storage.broadcast import Delivery, bump_counters
 from botschaft.storage.early_statuses import EarlyStatus
+from botschaft.storage.id_list import among
 from botschaft.storage.models import Message
 
 log = logging.getLogger(__name__)
@@ -77,9 +76,8 @@ def apply_early_statuses(session: Session, ctx: Context, channel: ChannelKind,
     if not waiting:
         return 0
     rows = session.scalars(
-        select(Delivery).where(Delivery.channel == channel.value, _one_of(
-            session, Delivery.provider_message_id,
-            {early.provider_message_id for early in waiting}))
+        select(Delivery).where(Delivery.channel == channel.value, among(
+            Delivery.provider_message_id, {early.provider_message_id for early in waiting}))
         .with_for_update()
     ).all()
     by_id = {row.provider_message_id: row for row in rows}
@@ -147,20 +145,11 @@ def _waiting(session: Session, channel: ChannelKind, provider_ids: list[str]
         return []
     found = session.scalars(
         select(EarlyStatus).where(EarlyStatus.channel == channel.value,
-                                  _one_of(session, EarlyStatus.provider_message_id, provider_ids))
+                                  among(EarlyStatus.provider_message_id, provider_ids))
     ).all()
     # Lowest rank first, so each report is judged as if it had come after the ones below
     # it: delivered, then read; failed last, as it ranks above every other.
     return sorted(found, key=lambda early: DeliveryStatus(early.status).rank)
-
-
-def _one_of(session: Session, column: InstrumentedAttribute[Any], values: Iterable[str]
-            ) -> ColumnElement[bool]:
-    if session.get_bind().dialect.name == "postgresql":
-        # One array parameter instead of one per id: measured 0.9 ms instead of 2.8 ms for
-        # the 500 ids of a batch, on every batch of a campaign.
-        return column == any_(bindparam("provider_ids", list(values), type_=ARRAY(String)))
-    return column.in_(list(values))
 
 
 def _forget(session: Session, applied: Sequence[EarlyStatus]) -> None:

@@ -1,4 +1,4 @@
-"""``column`` matched against a list of ids in one bound parameter: ``among(Contact.id, ids)``.
+"""``column`` matched against a list of values in one bound parameter: ``among(Contact.id, ids)``.
 
 ``column.in_(ids)`` binds one parameter per id, and SQLAlchemy renders and processes each of
 them on every execution: for a batch of a few hundred people read by half a dozen queries,
@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Text, bindparam
+from sqlalchemy import BigInteger, Boolean, Integer, Text, bindparam
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -23,22 +23,27 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 
-class IdList(TypeDecorator[Sequence[int]]):
-    """A list of integer ids as one parameter: an array on PostgreSQL, JSON on SQLite."""
+class ValueList(TypeDecorator[Sequence[int | str]]):
+    """Ids or keys as one parameter: an array on PostgreSQL, a JSON array on SQLite."""
 
     impl = Text
     cache_ok = True
 
+    def __init__(self, *, numeric: bool) -> None:
+        super().__init__()
+        self.numeric = numeric
+
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(postgresql.ARRAY(BigInteger()))
+            item: TypeEngine[Any] = BigInteger() if self.numeric else Text()
+            return dialect.type_descriptor(postgresql.ARRAY(item))
         return dialect.type_descriptor(Text())
 
-    def process_bind_param(self, value: Sequence[int] | None, dialect: Dialect) -> Any:
+    def process_bind_param(self, value: Sequence[int | str] | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        ids = [int(v) for v in value]
-        return ids if dialect.name == "postgresql" else json.dumps(ids)
+        values = [int(v) for v in value] if self.numeric else [str(v) for v in value]
+        return values if dialect.name == "postgresql" else json.dumps(values)
 
 
 class _Among(ColumnElement[bool]):
@@ -50,14 +55,15 @@ class _Among(ColumnElement[bool]):
         ("ids", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, column: ColumnElement[Any], ids: Iterable[int]) -> None:
+    def __init__(self, column: ColumnElement[Any], values: Iterable[int | str]) -> None:
         self.column = column
-        self.ids = bindparam(None, list(ids), type_=IdList(), unique=True)
+        numeric = column.type._type_affinity is Integer
+        self.ids = bindparam(None, list(values), type_=ValueList(numeric=numeric), unique=True)
 
 
-def among(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
-    """True where ``column`` is one of ``ids`` (an empty list matches nothing)."""
-    return _Among(column, ids)
+def among(column: Any, values: Iterable[int | str]) -> ColumnElement[bool]:
+    """True where ``column`` is one of ``values`` (ids or keys; none matches nothing)."""
+    return _Among(column, values)
 
 
 @compiles(_Among)
@@ -73,4 +79,4 @@ def _any_array(element: _Among, compiler: Any, **kw: Any) -> str:
     return f"{column} = ANY({ids})"
 
 
-__all__ = ["IdList", "among"]
+__all__ = ["ValueList", "among"]
