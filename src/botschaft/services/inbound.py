@@ -41,6 +41,7 @@ from botschaft.services.contacts import add_identity, normalise_address
 from botschaft.services.context import Context
 from botschaft.services.delivery_status import apply_delivery_status
 from botschaft.services.inbox import conversation_for
+from botschaft.services.inbox_feed import announce
 from botschaft.services.intake import FAILED, HANDLED, PENDING
 from botschaft.services.outbound import apply_unreachable, send_message
 from botschaft.services.response_time import note_request_opening
@@ -172,6 +173,7 @@ def _inbound_message(session: Session, ctx: Context, event: InboundMessage) -> H
     )
     session.add(message)
     session.flush()
+    announce(session, ctx, conversation.id)
     # Keywords and sign-up codes are the person's own word about consent; the journeys
     # live in chat_consent. Any other message opens the service window; if it starts a
     # request, someone is assigned and the badge's clock runs; and it may get an
@@ -263,6 +265,7 @@ def _status_update(session: Session, ctx: Context, event: StatusUpdate) -> None:
     if current is not None and current.rank >= event.status.rank:
         return
     row.status, row.status_at = event.status.value, event.at
+    announce(session, ctx, row.conversation_id)
     if event.status is DeliveryStatus.FAILED and event.errors:
         first = event.errors[0]
         row.error_code, row.error_detail = first.code, first.details or first.title
