@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import event, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from botschaft.storage.database import Database
 
@@ -60,16 +60,29 @@ def publish_in(db: Database, session: Session, topic: str, payload: str = "") ->
                         {"topic": topic, "payload": payload})
         return
     key = _local_key(db)
-    pending: dict[tuple[str, str], None] | None = session.info.get(_PENDING)
-    if pending is None:
-        with _local_lock:
-            if not _local.get(key):
-                return  # nobody in this process listens to this database
-        pending = session.info[_PENDING] = {}
-        event.listen(session, "after_commit",
-                     lambda done: _deliver_local(key, done.info.pop(_PENDING, {})), once=True)
+    with _local_lock:
+        if not _local.get(key):
+            return  # nobody in this process listens to this database
+    if _PENDING not in session.info:
+        _deliver_after_commit(session, key)
     # One wake-up per topic and payload and transaction is enough: each says "look again".
-    pending[(topic, payload)] = None
+    session.info[_PENDING][(topic, payload)] = None
+
+
+def _deliver_after_commit(session: Session, key: str) -> None:
+    session.info[_PENDING] = {}
+
+    def committed(done: Session) -> None:
+        # Releasing a savepoint counts as a commit too; only the whole transaction's counts.
+        if not done.in_nested_transaction():
+            _deliver_local(key, done.info.get(_PENDING, {}))
+
+    def ended(done: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:  # committed and delivered, or rolled back: forget
+            done.info[_PENDING] = {}
+
+    event.listen(session, "after_commit", committed)
+    event.listen(session, "after_transaction_end", ended)
 
 
 def _local_key(db: Database) -> str:
