@@ -36,6 +36,12 @@ class EventStream:
             if received.event == event:
                 return received
 
+    async def settle(self, quiet: float = 0.5) -> None:
+        """Pass over what comes until the stream has been quiet for ``quiet`` seconds."""
+        with contextlib.suppress(TimeoutError):
+            while True:
+                await asyncio.wait_for(self._queue.get(), quiet)
+
 
 @contextlib.asynccontextmanager
 async def sse_events(client: httpx.AsyncClient, path: str,
