@@ -84,12 +84,12 @@ def test_a_savepoint_released_inside_a_transaction_notifies_only_at_commit(
     def publish_in_a_savepoint() -> None:
         with ctx.db.write() as session:
             with session.begin_nested():
-                notifier.publish_in(session, "inbox", "3")
+                notifier.publish_in(session, "notifier_test", "3")
             released.set()
             go_on.wait(10)
 
     async def scenario() -> tuple[list[str], list[str]]:
-        subscription = notifier.subscribe("inbox")
+        subscription = notifier.subscribe("notifier_test")
         writer = asyncio.create_task(asyncio.to_thread(publish_in_a_savepoint))
         await asyncio.to_thread(released.wait, 10)
         before_commit = await subscription.wait(0.7)
@@ -106,11 +106,11 @@ def test_a_transaction_rolled_back_after_a_released_savepoint_notifies_nobody(
     def publish_and_fail() -> None:
         with pytest.raises(RuntimeError), ctx.db.write() as session:
             with session.begin_nested():
-                publish_in(ctx.db, session, "inbox", "3")
+                publish_in(ctx.db, session, "notifier_test", "3")
             raise RuntimeError("rolled back")
 
     async def scenario() -> list[str]:
-        subscription = notifier.subscribe("inbox")
+        subscription = notifier.subscribe("notifier_test")
         await asyncio.to_thread(publish_and_fail)
         return await subscription.wait(0.7)
 
@@ -124,10 +124,10 @@ def test_a_database_handle_without_a_notifier_publishes_too(
 
     def publish() -> None:
         with other.write() as session:
-            publish_in(other, session, "inbox", "5")
+            publish_in(other, session, "notifier_test", "5")
 
     async def scenario() -> list[str]:
-        subscription = notifier.subscribe("inbox")
+        subscription = notifier.subscribe("notifier_test")
         await asyncio.to_thread(publish)
         return await subscription.wait(5.0)
 

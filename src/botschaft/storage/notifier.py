@@ -11,8 +11,10 @@ CLI command, a worker, a test) and needs only the session it writes with. On Pos
 is a ``pg_notify`` in that transaction, heard by every process that LISTENs. On SQLite no
 other process can hear it, so it goes, after commit, to the ``Notifier`` objects of this
 process on the same database file, whichever ``Database`` handle wrote (the web app's, or a
-command's or a test's handle on the same file). Subscribing needs a ``Notifier``: one per
-process holds one LISTEN connection and one thread for any number of subscriptions.
+command's or a test's handle on the same file). There, a savepoint rolled back inside a
+committed transaction still wakes its listeners (PostgreSQL drops its notifications): a
+needless look, never a missed one. Subscribing needs a ``Notifier``: one per process holds
+one LISTEN connection and one thread for any number of subscriptions.
 """
 
 from __future__ import annotations
