@@ -7,11 +7,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from botschaft.services.api_tokens import create_token
 from botschaft.services.clock import ManualClock
@@ -25,6 +27,7 @@ class RunningApp:
     base_url: str
     token: str
     ctx: Context
+    app: FastAPI
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=10,
@@ -55,13 +58,22 @@ def serve_in_thread(app: object, port: int) -> tuple[uvicorn.Server, threading.T
 @pytest.fixture
 def running_app(ctx: Context, settings: Settings, clock: ManualClock) -> Iterator[RunningApp]:
     """The app with the test's database and clock, its embedded scheduler off."""
-    app = create_app(settings.model_copy(update={"embedded_worker": False}), clock=clock)
+    with app_running(ctx, create_app(settings.model_copy(update={"embedded_worker": False}),
+                                     clock=clock)) as running:
+        yield running
+
+
+@contextmanager
+def app_running(ctx: Context, app: FastAPI) -> Iterator[RunningApp]:
+    """Serve ``app`` on a free loopback port while the block runs."""
     port = free_port()
     server, thread = serve_in_thread(app, port)
     token = create_token(ctx, "tests").token
-    yield RunningApp(f"http://127.0.0.1:{port}", token, ctx)
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield RunningApp(f"http://127.0.0.1:{port}", token, ctx, app)
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def wait_for(predicate, timeout: float = 5.0):  # type: ignore[no-untyped-def]

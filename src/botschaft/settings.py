@@ -228,6 +228,11 @@ class InboxSettings(BaseModel):
     max_attachment_mb: int = Field(
         16, ge=1, le=100, description="Largest file an agent may attach to a reply, in MB."
     )
+    live_poll_seconds: float = Field(
+        5.0, gt=0, le=300,
+        description="How often a live view (inbox, sandbox phone, website chat) reads the"
+        " database without a wake-up.",
+    )
 
 
 class AccountRateSettings(BaseModel):

@@ -41,6 +41,7 @@ from botschaft.services.context import Context
 from botschaft.services.delivery_status import apply_delivery_status
 from botschaft.services.early_statuses import keep_early_status
 from botschaft.services.inbox import conversation_for
+from botschaft.services.inbox_feed import announce
 from botschaft.services.intake import FAILED, HANDLED, PENDING
 from botschaft.services.message_status import advance_message
 from botschaft.services.outbound import send_message
@@ -172,6 +173,7 @@ def _inbound_message(session: Session, ctx: Context, event: InboundMessage) -> H
     )
     session.add(message)
     session.flush()
+    announce(session, ctx, conversation.id)
     # Keywords and sign-up codes are the person's own word about consent; the journeys
     # live in chat_consent. Any other message opens the service window; if it starts a
     # request, someone is assigned and the badge's clock runs; and it may get an

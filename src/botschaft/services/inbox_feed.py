@@ -3,6 +3,16 @@
 A change of a conversation writes one ``inbox_events`` row in the transaction of the change
 itself, so a view that sees the row sees the change. New messages and their delivery ticks
 are followed in ``messages`` directly.
+
+Every such write also ``announce``s the conversation on the ``inbox`` topic, in the same
+transaction: live views wait for that instead of polling, and read the database when woken.
+The announcement goes through ``storage.notifier.publish_in`` with the session that writes,
+not through a ``Notifier`` handed to the use case: on PostgreSQL it is a ``pg_notify`` that
+every process hears after commit, so a worker, a CLI command or another ``serve`` process
+wakes this one's streams without holding a notifier; on SQLite it reaches the notifiers of
+this process (no other process can listen). So ``Context`` stays as it is, and code that
+runs without any notifier (commands, tests) publishes all the same, at the cost of one
+statement per write on PostgreSQL and nothing when nobody listens on SQLite.
 """
 
 from __future__ import annotations
@@ -18,6 +28,11 @@ from botschaft.services.audit import record_audit
 from botschaft.services.context import Context
 from botschaft.storage.inbox import InboxEvent
 from botschaft.storage.models import Message
+from botschaft.storage.notifier import publish_in
+
+# Payload: a conversation id. Views read the database when woken; the id lets a view of one
+# conversation ignore the others.
+INBOX_TOPIC = "inbox"
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,13 @@ def changed(
     now = ctx.clock.now()
     session.add(InboxEvent(conversation_id=conversation_id, kind=kind, at=now))
     record_audit(session, actor.id, kind, f"conversation:{conversation_id}", detail, at=now)
+    announce(session, ctx, conversation_id)
+
+
+def announce(session: Session, ctx: Context, conversation_id: int) -> None:
+    """Wake the live views of ``conversation_id`` once the caller's transaction commits:
+    after a message was stored or its status changed, or the conversation changed."""
+    publish_in(ctx.db, session, INBOX_TOPIC, str(conversation_id))
 
 
 @dataclass(frozen=True)

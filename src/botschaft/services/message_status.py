@@ -16,6 +16,7 @@ from botschaft.domain.channels import ChannelKind
 from botschaft.domain.consent import MARKETING, ConsentSource
 from botschaft.services.consent import withdraw_in
 from botschaft.services.context import Context
+from botschaft.services.inbox_feed import announce
 from botschaft.services.status_errors import unreachability_of
 from botschaft.storage.models import ChannelIdentity, Conversation, Message
 
@@ -29,6 +30,7 @@ def advance_message(session: Session, ctx: Context, row: Message, event: StatusU
     if current is not None and current.rank >= event.status.rank:
         return
     row.status, row.status_at = event.status.value, event.at
+    announce(session, ctx, row.conversation_id)  # the ticks of an open thread move
     if event.status is DeliveryStatus.FAILED and event.errors:
         first = event.errors[0]
         row.error_code, row.error_detail = first.code, first.details or first.title

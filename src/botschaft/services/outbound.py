@@ -30,6 +30,7 @@ from botschaft.domain.gate import (
 from botschaft.services.context import Context
 from botschaft.services.early_statuses import apply_early_statuses_to_message
 from botschaft.services.inbox import MessageView, conversation_for, view_of
+from botschaft.services.inbox_feed import announce
 from botschaft.services.message_status import apply_unreachable
 from botschaft.services.recipients import recipient_for
 from botschaft.storage.models import ChannelIdentity, Contact, Message
@@ -188,6 +189,7 @@ def _new_row(
     )
     session.add(row)
     session.flush()
+    announce(session, ctx, conversation.id)
     return row
 
 
@@ -202,6 +204,7 @@ def _content_type(content: OutboundMessage) -> str:
 def _record_outcome(session: Session, ctx: Context, row: Message, outcome: SendOutcome) -> None:
     now = ctx.clock.now()
     row.status_at = now
+    announce(session, ctx, row.conversation_id)
     if isinstance(outcome, Sent):
         row.status, row.provider_message_id = "sent", outcome.provider_message_id
         return

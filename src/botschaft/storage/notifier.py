@@ -5,6 +5,16 @@ the reader then reads the database, which stays the truth. Notifications sent in
 transaction arrive after it commits and not at all if it rolls back, on both engines, so
 nobody wakes to look for rows that are not there yet. Listeners that miss a notification
 (a dropped connection) still poll now and then, so a wake-up is a speed-up, never needed.
+
+Publishing needs no ``Notifier``: ``publish_in(db, session, …)`` works in any process (a
+CLI command, a worker, a test) and needs only the session it writes with. On PostgreSQL it
+is a ``pg_notify`` in that transaction, heard by every process that LISTENs. On SQLite no
+other process can hear it, so it goes, after commit, to the ``Notifier`` objects of this
+process on the same database file, whichever ``Database`` handle wrote (the web app's, or a
+command's or a test's handle on the same file). There, a savepoint rolled back inside a
+committed transaction still wakes its listeners (PostgreSQL drops its notifications): a
+needless look, never a missed one. Subscribing needs a ``Notifier``: one per process holds
+one LISTEN connection and one thread for any number of subscriptions.
 """
 
 from __future__ import annotations
@@ -14,11 +24,12 @@ import logging
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import event, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from botschaft.storage.database import Database
 
@@ -30,11 +41,62 @@ _TOPIC = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _LISTEN_TICK_SECONDS = 0.5
 
 
+# The notifiers of this process, by SQLite database: who hears a publish there.
+_local_lock = threading.Lock()
+_local: dict[str, list[_Deliver]] = defaultdict(list)
+_PENDING = "botschaft_notifications"
+
+
 def _check_topic(topic: str) -> str:
     # Topics become SQL identifiers in LISTEN, so only plain names are allowed.
     if not _TOPIC.match(topic):
         raise ValueError(f"not a notification topic: {topic!r}")
     return topic
+
+
+def publish_in(db: Database, session: Session, topic: str, payload: str = "") -> None:
+    """Notify ``topic`` once ``session``'s transaction commits, and not if it rolls back."""
+    _check_topic(topic)
+    if not db.is_sqlite:
+        session.execute(text("SELECT pg_notify(:topic, :payload)"),
+                        {"topic": topic, "payload": payload})
+        return
+    key = _local_key(db)
+    with _local_lock:
+        if not _local.get(key):
+            return  # nobody in this process listens to this database
+    if _PENDING not in session.info:
+        _deliver_after_commit(session, key)
+    # One wake-up per topic and payload and transaction is enough: each says "look again".
+    session.info[_PENDING][(topic, payload)] = None
+
+
+def _deliver_after_commit(session: Session, key: str) -> None:
+    session.info[_PENDING] = {}
+
+    def committed(done: Session) -> None:
+        # Releasing a savepoint counts as a commit too; only the whole transaction's counts.
+        if not done.in_nested_transaction():
+            _deliver_local(key, done.info.get(_PENDING, {}))
+
+    def ended(done: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:  # committed and delivered, or rolled back: forget
+            done.info[_PENDING] = {}
+
+    event.listen(session, "after_commit", committed)
+    event.listen(session, "after_transaction_end", ended)
+
+
+def _local_key(db: Database) -> str:
+    return db.url.render_as_string(hide_password=False)
+
+
+def _deliver_local(key: str, pending: dict[tuple[str, str], None]) -> None:
+    with _local_lock:
+        listeners = list(_local.get(key, ()))
+    for topic, payload in pending:
+        for deliver in listeners:
+            deliver(topic, payload)
 
 
 @dataclass
@@ -68,17 +130,13 @@ class Notifier:
         self._lock = threading.Lock()
         self._subscriptions: dict[str, list[Subscription]] = defaultdict(list)
         self._listener: _PostgresListener | None = None
+        if db.is_sqlite:
+            with _local_lock:
+                _local[_local_key(db)].append(self._deliver)
 
     def publish_in(self, session: Session, topic: str, payload: str = "") -> None:
-        """Notify ``topic`` once ``session``'s transaction commits."""
-        _check_topic(topic)
-        if self._db.is_sqlite:
-            # No other process can hear us on SQLite (one dispatcher, embedded mode).
-            event.listen(session, "after_commit",
-                         lambda _session: self._deliver(topic, payload), once=True)
-            return
-        session.execute(text("SELECT pg_notify(:topic, :payload)"),
-                        {"topic": topic, "payload": payload})
+        """Notify ``topic`` once ``session``'s transaction commits (see ``publish_in``)."""
+        publish_in(self._db, session, topic, payload)
 
     def publish(self, topic: str, payload: str = "") -> None:
         """Notify ``topic`` now, in a transaction of its own."""
@@ -102,7 +160,26 @@ class Notifier:
             if subscription in subscriptions:
                 subscriptions.remove(subscription)
 
+    @contextmanager
+    def subscribed(self, topic: str) -> Iterator[Subscription]:
+        """A subscription for the ``with`` block, unsubscribed however the block ends."""
+        subscription = self.subscribe(topic)
+        try:
+            yield subscription
+        finally:
+            self.unsubscribe(subscription)
+
+    def subscribers(self, topic: str) -> int:
+        """How many subscriptions of ``topic`` are open in this process."""
+        with self._lock:
+            return len(self._subscriptions.get(topic, ()))
+
     def close(self) -> None:
+        if self._db.is_sqlite:
+            with _local_lock:
+                listeners = _local.get(_local_key(self._db), [])
+                if self._deliver in listeners:
+                    listeners.remove(self._deliver)
         with self._lock:
             listener, self._listener = self._listener, None
             self._subscriptions.clear()
@@ -170,4 +247,4 @@ class _PostgresListener:
                 return
 
 
-__all__ = ["Notifier", "Subscription"]
+__all__ = ["Notifier", "Subscription", "publish_in"]
