@@ -3,10 +3,12 @@ real processes against a fake WhatsApp served from this test's process."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -111,13 +113,23 @@ def test_a_worker_killed_mid_campaign_sends_nothing_twice_and_its_rows_are_repor
     with FakeInThread(FakeWhatsApp(throughput_per_second=None)) as fake:
         people = subscribers(ctx, text_version, 120)
         campaign_id = running_campaign(ctx, people)
+        released = threading.Event()
+
+        async def hold_answers_after_30(_accepted: object) -> None:
+            # The provider has the messages but has not answered yet: the moment a crash
+            # leaves rows ``sending``, held open so the kill cannot miss it.
+            while len(fake.sent) > 30 and not released.is_set():
+                await asyncio.sleep(0.01)
+
+        fake.before_answer = hold_answers_after_30
         slow = {"BOTSCHAFT_DISPATCH__WHATSAPP__PER_SECOND": "40"}
         first = _worker(settings, fake, **slow)
         try:
-            _wait_for(lambda: len(fake.sent) >= 30 and _count(ctx, campaign_id, "sending") > 0)
+            _wait_for(lambda: len(fake.sent) > 30 and _count(ctx, campaign_id, "sending") > 0)
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait(10)
+            released.set()
         left_sending = _count(ctx, campaign_id, "sending")
         assert left_sending > 0
         second = _worker(settings, fake)
