@@ -8,8 +8,11 @@ one JSON line::
 
     uv run python bench/broadcast.py --subscribers 100000 --db sqlite
     uv run python bench/broadcast.py --subscribers 1000000 --db postgres
+    uv run python bench/broadcast.py --subscribers 1000000 --db postgres --workers 2
 
 ``--db postgres`` needs BOTSCHAFT_TEST_POSTGRES_URL (a schema of its own is made and dropped).
+``--workers 2`` starts two worker processes on the one campaign, as two ``botschaft worker``
+would share it (PostgreSQL only); the throughput is theirs together.
 """
 
 from __future__ import annotations
@@ -135,15 +138,14 @@ def run_worker(url: str, data_dir: Path, info_file: Path, campaign_id: int, out:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)  # as `botschaft worker` runs
+    before = resource.getrusage(resource.RUSAGE_SELF)  # imports and setup are not sending
     seconds = asyncio.run(main())
-    latencies = array("d", sorted(latencies))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    out.with_suffix(".latencies").write_bytes(latencies.tobytes())
     out.write_text(json.dumps({
         "seconds": seconds,
-        "requests": len(latencies),
-        "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else None,
-        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)] if latencies else None,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "cpu_seconds": _cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)),
+        "peak_rss_mb": after.ru_maxrss / 1024,
+        "cpu_seconds": _cpu_seconds(after) - _cpu_seconds(before),
     }))
     ctx.close()
 
@@ -185,9 +187,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes sharing the campaign (more than one: PostgreSQL)")
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--fake", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.workers > 1 and args.db != "postgres":
+        parser.error("several workers share a campaign on PostgreSQL only (SKIP LOCKED)")
     if args.fake:
         serve_fake(Path(args.fake[0]), Path(args.fake[1]))
         return
@@ -198,13 +204,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         url, drop = seed_subscribers._database(args.db, Path(folder))
         try:
-            print(json.dumps(run(url, Path(folder), args.db, args.subscribers)))
+            print(json.dumps(run(url, Path(folder), args.db, args.subscribers, args.workers)))
         finally:
             if drop is not None:
                 drop()
 
 
-def run(url: str, folder: Path, db: str, n: int) -> dict[str, Any]:
+def run(url: str, folder: Path, db: str, n: int, workers: int) -> dict[str, Any]:
     from sqlalchemy import text
 
     from botschaft.domain.channels import ChannelKind
@@ -241,46 +247,56 @@ def run(url: str, folder: Path, db: str, n: int) -> dict[str, Any]:
         info = json.loads(info_file.read_text())
         ceiling_per_second = asyncio.run(ceiling(info, min(CEILING_POSTS, max(2000, n))))
         _set_status(ctx, campaign.id, "running")
-        worker_out = folder / "worker.json"
-        worker = subprocess.Popen([*_profiled("BENCH_PROFILE_WORKER"), sys.executable, __file__,
-                                   "--worker", url,
-                                   str(folder / "data"), str(info_file), str(campaign.id),
-                                   str(worker_out)])
+        outs = [folder / f"worker-{k}.json" for k in range(workers)]
+        running = [
+            subprocess.Popen([*_profiled("BENCH_PROFILE_WORKER", k), sys.executable, __file__,
+                              "--worker", url, str(folder / "data"), str(info_file),
+                              str(campaign.id), str(out)])
+            for k, out in enumerate(outs)
+        ]
         stops = _stop_some(ctx, campaign.id, seeded, n)
-        if worker.wait() != 0:
-            raise SystemExit("the worker failed")
+        if any([worker.wait() != 0 for worker in running]):  # wait for all of them
+            raise SystemExit("a worker failed")
     finally:
         stats_file.with_suffix(".stop").touch()
         fake.wait()
-    figures = json.loads(worker_out.read_text())
+    figures = [json.loads(out.read_text()) for out in outs]
+    merged = array("d")
+    for out in outs:
+        merged.frombytes(out.with_suffix(".latencies").read_bytes())
+    latencies = array("d", sorted(merged))
     received = json.loads(stats_file.read_text())
     checks = _checks(ctx, campaign.id, received, stops, n)
     ctx.close()
-    sent_per_second = checks["campaign_messages"] / figures["seconds"]
+    send_seconds = max(f["seconds"] for f in figures)
+    cpu_seconds = sum(f["cpu_seconds"] for f in figures)
+    sent_per_second = checks["campaign_messages"] / send_seconds
     return {
         "db": db, "subscribers": n, "seed_seconds": round(seeded.seconds, 1),
         "planning_seconds": round(planned.seconds, 2), "planned": planned.planned,
         "queued": planned.queued, "skipped_at_planning": planned.skipped,
-        "send_seconds": round(figures["seconds"], 1),
+        "workers": workers, "send_seconds": round(send_seconds, 1),
         "messages_per_second": round(sent_per_second),
-        "p50_ms": round(figures["p50_ms"], 2), "p99_ms": round(figures["p99_ms"], 2),
-        "worker_peak_rss_mb": round(figures["peak_rss_mb"]),
+        "messages_per_second_per_worker": round(sent_per_second / workers),
+        "p50_ms": round(1000 * latencies[len(latencies) // 2], 2),
+        "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 2),
+        "worker_peak_rss_mb": round(max(f["peak_rss_mb"] for f in figures)),
         # What one worker could send with a core to itself (the fake and the database
-        # share the machine's two cores with it).
-        "worker_cpu_seconds": round(figures["cpu_seconds"], 1),
-        "messages_per_worker_cpu_second": round(checks["campaign_messages"]
-                                                / figures["cpu_seconds"]),
+        # share the machine's two cores with it); CPU while sending, not while starting.
+        "worker_cpu_seconds": round(cpu_seconds, 1),
+        "messages_per_worker_cpu_second": round(checks["campaign_messages"] / cpu_seconds),
         "ceiling_per_second": round(ceiling_per_second),
         "share_of_ceiling": round(sent_per_second / ceiling_per_second, 2),
         **checks,
     }
 
 
-def _profiled(variable: str) -> list[str]:
+def _profiled(variable: str, worker: int = 0) -> list[str]:
     """``py-spy record`` in front of a process when the variable names an output file
-    (``.txt``: collapsed stacks, one line per stack; else a flame graph)."""
+    (``.txt``: collapsed stacks, one line per stack; else a flame graph); only the first
+    of several workers is profiled."""
     target = os.environ.get(variable)
-    if not target:
+    if not target or worker:
         return []
     fmt = ["--format", "raw"] if target.endswith(".txt") else []
     return ["py-spy", "record", "--nonblocking", *fmt, "-o", target, "--"]

@@ -40,7 +40,7 @@ def running_app(ctx: Context, settings: Settings, clock: ManualClock) -> Iterato
     app = create_app(settings.model_copy(update={"embedded_worker": True, "dispatch": slow}),
                      clock=clock)
     server, thread = serve_in_thread(app, port := free_port())
-    yield RunningApp(f"http://127.0.0.1:{port}", create_token(ctx, "tests").token, ctx)
+    yield RunningApp(f"http://127.0.0.1:{port}", create_token(ctx, "tests").token, ctx, app)
     server.should_exit = True
     thread.join(10)
 
