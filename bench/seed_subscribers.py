@@ -65,6 +65,21 @@ class Seeded:
     seconds: float
 
 
+_FIRST_NAMES = (
+    "Anna", "Ben", "Clara", "David", "Emma", "Felix", "Greta", "Hannah", "Ida", "Jonas",
+    "Karl", "Lena", "Mia", "Noah", "Olga", "Paul", "Rosa", "Sophie", "Tim", "Ulrike",
+    "Vera", "Wolfgang", "Yusuf", "Zoe", "Aylin", "Bernd", "Carla", "Dieter", "Elif", "Frank",
+)
+
+
+def display_name(n: int) -> str:
+    """A customer's name: some 2,400 different first names in a shuffled order (real lists
+    repeat first names too; the campaign text reads the first name)."""
+    first = _FIRST_NAMES[(n * 7919) % len(_FIRST_NAMES)]
+    variant = (n // len(_FIRST_NAMES) * 104729) % 80
+    return f"{first}{'-' + str(variant) if variant else ''} Muster{n}"
+
+
 def kind_of(n: int, no_consent: float, withdrawn: float, over_cap: float) -> str:
     """Which group the n-th subscriber is in; spread evenly so any prefix has each group."""
     point = (n * 0.6180339887) % 1.0  # the golden ratio spreads the groups evenly
@@ -100,7 +115,7 @@ def seed(
             group = kind_of(i, no_consent, withdrawn, over_cap)
             counts[group] += 1
             address = f"{phone_prefix}{i:08d}"
-            contacts.append((contact_id, f"Kundin {i}", "de", "Europe/Berlin", _naive(given)))
+            contacts.append((contact_id, display_name(i), "de", "Europe/Berlin", _naive(given)))
             identities.append(
                 (contact_id + identity_offset, contact_id, "whatsapp", address, _naive(given))
             )

@@ -55,3 +55,18 @@ def test_a_text_cannot_blow_itself_up() -> None:
     with pytest.raises(CampaignInvalid):
         _render("{{ 9 ** 999999 }}")
     assert _render("{{ '-' * 3 }}") == "---"
+
+
+def test_one_text_renders_each_person_by_their_own_fields_many_times_over() -> None:
+    text = Personaliser("Hallo {{ first_name }} aus {{ stadt }}", ALLOWED)
+    people = [{**ANNA, "first_name": name, "stadt": city}
+              for name in ("Anna", "Ben", "Anna") for city in ("Berlin", "Köln")] * 3
+    rendered = [text.render(person) for person in people]
+    assert rendered == [f"Hallo {p['first_name']} aus {p['stadt']}" for p in people]
+    # A field the text does not read never changes its output.
+    assert text.render({**ANNA, "display_name": "Someone Else"}) == "Hallo Anna aus Berlin"
+
+
+def test_a_text_that_draws_lots_is_drawn_again_for_every_person() -> None:
+    text = Personaliser('{{ ["a", "b", "c", "d", "e", "f", "g", "h"] | random }}', ALLOWED)
+    assert len({text.render(ANNA) for _ in range(200)}) > 1

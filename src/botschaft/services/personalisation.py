@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, Undefined, meta
+from jinja2 import TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -21,6 +21,7 @@ from botschaft.domain.campaign import CampaignInvalid
 
 BASE_FIELDS = ("display_name", "first_name", "language")
 _MAX_REPEAT = 2000
+_MEMO_SIZE = 4096
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -55,14 +56,36 @@ _ENV = _environment()
 
 
 class Personaliser:
-    """One campaign text, compiled once and rendered for many contacts."""
+    """One campaign text, compiled once and rendered for many contacts.
+
+    A text reads one or two fields, mostly a first name, and first names repeat across a
+    list of customers: a render is a function of the fields it reads, so each combination
+    is rendered once (up to ``_MEMO_SIZE`` of them), except for a text that draws lots with
+    the ``random`` filter.
+    """
 
     def __init__(self, source: str, allowed: Iterable[str]) -> None:
         check_template(source, allowed)
+        parsed = _ENV.parse(source)
         self._template = _ENV.from_string(source)
+        self._reads = tuple(sorted(meta.find_undeclared_variables(parsed)))
+        draws = any(node.name == "random" for node in parsed.find_all(nodes.Filter))
+        self._memo: dict[tuple[str | None, ...], str] | None = None if draws else {}
 
     def render(self, fields: Mapping[str, str]) -> str:
         """The text for one contact. Raises ``CampaignInvalid`` if the sandbox refuses."""
+        if self._memo is None:
+            return self._render(fields)
+        key = tuple(fields.get(name) for name in self._reads)
+        text = self._memo.get(key)
+        if text is None:
+            text = self._render(fields)
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = text
+        return text
+
+    def _render(self, fields: Mapping[str, str]) -> str:
         try:
             return self._template.render(fields)
         except TemplateError as error:
