@@ -216,6 +216,39 @@ async def test_the_pair_rate_limit_makes_only_that_person_wait(
     assert states(ctx, campaign_id)[people[0]] == ("sent", None)
 
 
+def test_a_claim_starts_past_the_deliveries_an_earlier_claim_went_through(
+    ctx: Context, text_version: PublishedText
+) -> None:
+    people = subscribers(ctx, text_version, 6)
+    campaign_id = running_campaign(ctx, people)
+    prepared = prepare_campaign(ctx, campaign_id)
+    first = claim_batch(ctx, prepared, "test", 2)
+    with ctx.db.write() as session:  # the first one is requeued, as a retry would be
+        session.execute(update(Delivery).where(Delivery.id == first.items[0].delivery_id)
+                        .values(state="queued"))
+    second = claim_batch(ctx, prepared, "test", 2, after_id=first.last_id)
+    assert min(item.delivery_id for item in second.items) > first.last_id
+    assert second.last_id == max(item.delivery_id for item in second.items)
+    # A new round starts from the front again and finds the requeued one.
+    again = claim_batch(ctx, prepared, "test", 1)
+    assert [item.delivery_id for item in again.items] == [first.items[0].delivery_id]
+
+
+async def test_a_delivery_requeued_behind_the_lanes_is_sent_in_the_next_round(
+    ctx: Context, text_version: PublishedText, fake: FakeWhatsApp, clock: ManualClock
+) -> None:
+    people = subscribers(ctx, text_version, 40)
+    campaign_id = running_campaign(ctx, people)
+    fake.fail_next(number(0), 131056)  # the first person waits; the lanes go on past them
+    await send(ctx, fake)
+    assert states(ctx, campaign_id)[people[0]] == ("queued", "131056")
+    assert sum(state == ("sent", None) for state in states(ctx, campaign_id).values()) == 39
+    clock.advance(6 * SECOND)
+    await send(ctx, fake)
+    assert set(states(ctx, campaign_id).values()) == {("sent", None)}
+    assert campaign(ctx, campaign_id).status == "done"
+
+
 async def test_transient_failures_retry_with_backoff_and_then_fail(
     ctx: Context, text_version: PublishedText, fake: FakeWhatsApp, clock: ManualClock
 ) -> None:

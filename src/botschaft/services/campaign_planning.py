@@ -114,6 +114,7 @@ def plan_campaign(ctx: Context, campaign_id: int) -> PlanResult:
                 # Room for the ledger's sort and the hash joins in memory, for this statement.
                 session.execute(text("SET LOCAL work_mem = '128MB'"))
                 tally = _insert_and_tally(session, ctx, plan)
+        _analyze_deliveries(ctx)
     with ctx.db.write() as session:
         if tally is None:
             tally = _tally(session, plan)
@@ -123,6 +124,16 @@ def plan_campaign(ctx: Context, campaign_id: int) -> PlanResult:
     log.info("campaign planned", extra={"campaign_id": campaign_id, "planned": result.planned,
                                         "queued": result.queued, "seconds": round(seconds, 2)})
     return PlanResult(result.planned, result.queued, result.skipped, seconds)
+
+
+def _analyze_deliveries(ctx: Context) -> None:
+    # Autovacuum notices a million new rows only minutes later. Until then the planner
+    # believes the campaign has no deliveries and claims each batch by sorting all of them
+    # (measured: 27 ms instead of under 1 ms per claim at 100,000), so the statistics are
+    # brought up to date before the first claim.
+    with ctx.db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+            text("ANALYZE deliveries"))
 
 
 def _planned_already(session: Session, campaign_id: int) -> bool:

@@ -72,6 +72,7 @@ class ClaimedBatch:
     items: list[Claimed]
     skipped: int
     more: bool  # a full batch was claimed: there may be more due now
+    last_id: int = 0  # the highest delivery id looked at: where the next claim may start
 
 
 @dataclass(frozen=True)
@@ -143,12 +144,14 @@ def daily_allowance(ctx: Context, channel: ChannelKind) -> int | None:
 
 
 def claim_batch(ctx: Context, prepared: PreparedCampaign, worker: str, limit: int,
-                notifier: Notifier | None = None) -> ClaimedBatch:
+                notifier: Notifier | None = None, *, after_id: int = 0) -> ClaimedBatch:
     """Claim up to ``limit`` due deliveries of a running campaign, gate each, mark ``sending``.
 
     One transaction: rows are locked with SKIP LOCKED on PostgreSQL (other workers take the
     next ones) or under SQLite's write lock; deliveries the gate refuses now become
     ``skipped`` with its reason; the rest are committed ``sending`` before this returns.
+    ``after_id`` starts the search past deliveries an earlier claim already went through:
+    without it each claim of a long campaign would step over all the rows sent before.
     """
     now = ctx.clock.now()
     campaign_id = prepared.campaign_id
@@ -160,11 +163,12 @@ def claim_batch(ctx: Context, prepared: PreparedCampaign, worker: str, limit: in
         rows = session.execute(
             select(Delivery.id, Delivery.contact_id, Delivery.attempts)
             .where(Delivery.campaign_id == campaign_id, Delivery.state == "queued",
+                   Delivery.id > after_id,
                    or_(Delivery.not_before.is_(None), Delivery.not_before <= now))
             .order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)
         ).all()
         if not rows:
-            return ClaimedBatch(campaign_id, channel, [], 0, False)
+            return ClaimedBatch(campaign_id, channel, [], 0, False, after_id)
         contact_ids = [contact_id for _, contact_id, _ in rows]
         people = recipients_for(session, ctx, channel, contact_ids, exclude_campaign=campaign_id)
         fields = recipient_fields(session, contact_ids, prepared.attribute_keys)
@@ -200,7 +204,8 @@ def claim_batch(ctx: Context, prepared: PreparedCampaign, worker: str, limit: in
             )
         if notifier is not None and skips:
             notifier.publish_in(session, PROGRESS_TOPIC, str(campaign_id))
-    return ClaimedBatch(campaign_id, channel, claimed, len(skips), len(rows) == limit)
+    return ClaimedBatch(campaign_id, channel, claimed, len(skips), len(rows) == limit,
+                        rows[-1][0])
 
 
 def _mark_skipped(session: Session, campaign_id: int, skips: list[tuple[int, str, str]],

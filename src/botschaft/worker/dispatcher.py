@@ -16,6 +16,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from botschaft.channels.registry import Channels
 from botschaft.domain.channels import ChannelKind
@@ -131,7 +132,8 @@ class Dispatcher:
             # Near the tier, one lane claims no more than the account may still reach.
             limit, lanes_now = min(limit, allowance), 1 if allowance < limit else self._lanes
         prepared = await asyncio.to_thread(prepare_campaign, self._ctx, campaign_id)
-        lanes = [asyncio.create_task(self._lane(prepared, channel, limit,
+        cursor = _Cursor()  # this round's lanes go through the queue once, front to back
+        lanes = [asyncio.create_task(self._lane(prepared, channel, limit, cursor,
                                                 once=allowance is not None))
                  for _ in range(lanes_now)]
         try:
@@ -144,16 +146,18 @@ class Dispatcher:
                     await lane
         return await asyncio.to_thread(next_due, self._ctx, campaign_id)
 
-    async def _lane(self, prepared: PreparedCampaign, channel: ChannelKind, limit: int, *,
-                    once: bool = False) -> None:
+    async def _lane(self, prepared: PreparedCampaign, channel: ChannelKind, limit: int,
+                    cursor: _Cursor, *, once: bool = False) -> None:
         """Claim, send and record batches until nothing more is due (``once``: one batch)."""
         campaign_id = prepared.campaign_id
         account = self._account(channel)
         adapter = self._channels.get(channel)
         while True:
             batch = await asyncio.to_thread(
-                claim_batch, self._ctx, prepared, self.worker, limit, self._notifier
+                claim_batch, self._ctx, prepared, self.worker, limit, self._notifier,
+                after_id=cursor.after_id,
             )
+            cursor.after_id = max(cursor.after_id, batch.last_id)
             if batch.items:
                 results = await send_claimed(adapter, account, batch.items)
                 recorded = await asyncio.to_thread(
@@ -185,6 +189,14 @@ class Dispatcher:
         rates = self._ctx.settings.dispatch.rates(channel.value)
         per_lane = int(rates.per_second / self._lanes) or 1
         return max(1, min(self._ctx.settings.dispatch.batch_size, per_lane))
+
+
+@dataclass
+class _Cursor:
+    """Where a round's next claim starts. Deliveries requeued behind it (a retry, a slowed
+    account) are due again in the next round, which starts from the front."""
+
+    after_id: int = 0
 
 
 def announce_start(notifier: Notifier, campaign_id: int) -> None:
