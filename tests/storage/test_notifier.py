@@ -71,6 +71,32 @@ def test_another_process_hears_a_notification_on_postgres(ctx: Context, notifier
     asyncio.run(scenario())
 
 
+def test_two_schemas_of_one_postgres_database_do_not_wake_each_other(
+    ctx: Context, notifier: Notifier
+) -> None:
+    if ctx.db.is_sqlite:
+        pytest.skip("a schema is a PostgreSQL thing")
+    neighbour_url = ctx.db.url.set(query={})  # the database's default schema, not this test's
+    neighbour = Database(neighbour_url.render_as_string(hide_password=False))
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        subscription = notifier.subscribe("campaign_progress")
+        await asyncio.to_thread(publish, neighbour, "campaign_progress", "other")
+        from_neighbour = await subscription.wait(0.7)
+        await asyncio.to_thread(publish, ctx.db, "campaign_progress", "ours")
+        return from_neighbour, await subscription.wait(5.0)
+
+    try:
+        assert asyncio.run(scenario()) == ([], ["ours"])
+    finally:
+        neighbour.dispose()
+
+
+def publish(db: Database, topic: str, payload: str) -> None:
+    with db.write() as session:
+        publish_in(db, session, topic, payload)
+
+
 def test_a_topic_must_be_a_plain_name(notifier: Notifier) -> None:
     with pytest.raises(ValueError):
         notifier.publish("drop table; --")

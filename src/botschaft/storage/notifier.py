@@ -20,6 +20,7 @@ one LISTEN connection and one thread for any number of subscriptions.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 import threading
@@ -36,7 +37,7 @@ from botschaft.storage.database import Database
 log = logging.getLogger(__name__)
 
 _Deliver = Callable[[str, str], None]
-_TOPIC = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_TOPIC = re.compile(r"^[a-z_][a-z0-9_]{0,53}$")
 # How long the listener thread blocks in one wait, i.e. how soon it notices ``close``.
 _LISTEN_TICK_SECONDS = 0.5
 
@@ -58,8 +59,12 @@ def publish_in(db: Database, session: Session, topic: str, payload: str = "") ->
     """Notify ``topic`` once ``session``'s transaction commits, and not if it rolls back."""
     _check_topic(topic)
     if not db.is_sqlite:
-        session.execute(text("SELECT pg_notify(:topic, :payload)"),
-                        {"topic": topic, "payload": payload})
+        # Channels are per database, not per schema: the schema's mark keeps installations
+        # (and test runs) that share a database out of each other's wake-ups.
+        session.execute(
+            text("SELECT pg_notify(:topic || '_' || left(md5(coalesce(current_schema(),"
+                 " 'public')), 8), :payload)"),
+            {"topic": _check_topic(topic), "payload": payload})
         return
     key = _local_key(db)
     with _local_lock:
@@ -206,6 +211,10 @@ class _PostgresListener:
         url = db.url.set(drivername="postgresql")
         self._connection = psycopg.connect(url.render_as_string(hide_password=False),
                                            autocommit=True)
+        schema = self._connection.execute(
+            "SELECT coalesce(current_schema(), 'public')").fetchone()
+        self._mark = "_" + hashlib.md5(str(schema[0] if schema else "public").encode(),
+                                       usedforsecurity=False).hexdigest()[:8]
         self._deliver = deliver
         self._topics: set[str] = set()
         self._pending: list[str] = []
@@ -237,9 +246,9 @@ class _PostgresListener:
                 with self._lock:
                     pending, self._pending = self._pending, []
                 for topic in pending:
-                    self._connection.execute(f'LISTEN "{topic}"')
+                    self._connection.execute(f'LISTEN "{topic}{self._mark}"')
                 for note in self._connection.notifies(timeout=_LISTEN_TICK_SECONDS):
-                    self._deliver(note.channel, note.payload)
+                    self._deliver(note.channel.removesuffix(self._mark), note.payload)
             except Exception:
                 # A process boundary of the thread: listeners poll anyway, so log and end.
                 if not self._stopped.is_set():
