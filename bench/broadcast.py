@@ -3,8 +3,9 @@
 Three processes, as in production: this one (seeding, planning, STOPs during the run, the
 checks), the fake WhatsApp Cloud API on loopback (its throughput limit off), and a worker
 running ``worker.dispatcher.Dispatcher`` on the campaign. From the same run, a bare loop of
-aiohttp POSTs to the same fake (same body shape, same concurrency) gives the ceiling. Prints
-one JSON line::
+aiohttp POSTs to the same fake (same body shape, same concurrency), run in a process of its
+own before and after the campaign, gives the ceiling (the mean of the two). Prints one JSON
+line::
 
     uv run python bench/broadcast.py --subscribers 100000 --db sqlite
     uv run python bench/broadcast.py --subscribers 1000000 --db postgres
@@ -60,27 +61,37 @@ def serve_fake(info_file: Path, stats_file: Path) -> None:
     """Run the fake until a stop file appears next to ``stats_file``; then write who got
     how many messages, and when (a file, not a signal, so a profiler in front of the
     process can be left to end with it)."""
+    import gc
+
     from botschaft.testing.fake_whatsapp import FakeWhatsApp
 
     async def main() -> None:
         fake = FakeWhatsApp(throughput_per_second=None)
         await fake.start()
-        received: list[tuple[str, float]] = []
+        # Recipients and times in flat containers: a million (recipient, time) tuples would
+        # make every full collection of the fake's garbage collector slower as the run goes.
+        recipients: list[str] = []
+        times = array("d")
         info_file.write_text(json.dumps({
             "base_url": fake.base_url, "phone_number_id": fake.phone_number_id,
             "access_token": fake.access_token, "app_secret": fake.app_secret,
             "verify_token": fake.verify_token, "api_version": fake.api_version,
         }))
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)  # as the worker and the ceiling loop run
         stop = stats_file.with_suffix(".stop")
-        while not stop.exists():
-            # The fake keeps every request body; keep only (recipient, time) so a million
+        while True:
+            # The fake keeps every request body; keep only recipient and time so a million
             # messages fit in memory.
             taken, fake.sent = fake.sent, []
-            received.extend((m.to, m.at.timestamp()) for m in taken)
+            recipients.extend(m.to for m in taken)
+            times.extend(m.at.timestamp() for m in taken)
+            if stop.exists():
+                break
             await asyncio.sleep(0.5)
-        received.extend((m.to, m.at.timestamp()) for m in fake.sent)
         await fake.stop()
-        stats_file.write_text(json.dumps(received))
+        stats_file.write_text(json.dumps([recipients, times.tolist()]))
 
     asyncio.run(main())
 
@@ -157,13 +168,13 @@ def _cpu_seconds(usage: Any) -> float:
 # -- the ceiling: a bare loop of aiohttp posts --------------------------------------------
 
 
-async def ceiling(info: dict[str, str], posts: int) -> float:
+async def ceiling(info: dict[str, str], posts: int, offset: int = 0) -> float:
     """Messages/s of plain aiohttp POSTs of a campaign-shaped body to the same fake."""
     url = f"{info['base_url']}/{info['api_version']}/{info['phone_number_id']}/messages"
     headers = {"Authorization": f"Bearer {info['access_token']}"}
     connector = aiohttp.TCPConnector(limit=CONCURRENCY)
     async with aiohttp.ClientSession(connector=connector) as session:
-        counter = iter(range(posts))
+        counter = iter(range(offset, offset + posts))
 
         async def loop() -> None:
             for n in counter:
@@ -180,6 +191,26 @@ async def ceiling(info: dict[str, str], posts: int) -> float:
         return posts / (time.perf_counter() - started)
 
 
+def run_ceiling(info_file: Path, posts: int, out: Path, offset: int) -> None:
+    """The bare loop in a fresh process, garbage collected as the worker is, so that neither
+    side pays for the benchmark's own seeding (millions of objects) in collections."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    info = json.loads(info_file.read_text())
+    out.write_text(json.dumps(asyncio.run(ceiling(info, posts, offset))))
+
+
+def _ceiling_process(folder: Path, info_file: Path, posts: int, name: str, offset: int
+                     ) -> float:
+    out = folder / f"{name}.json"
+    subprocess.run([sys.executable, __file__, "--ceiling", str(info_file), str(posts),
+                    str(out), str(offset)], check=True)
+    return float(json.loads(out.read_text()))
+
+
 # -- the run --------------------------------------------------------------------------------
 
 
@@ -191,11 +222,16 @@ def main() -> None:
                         help="worker processes sharing the campaign (more than one: PostgreSQL)")
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--fake", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--ceiling", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.workers > 1 and args.db != "postgres":
         parser.error("several workers share a campaign on PostgreSQL only (SKIP LOCKED)")
     if args.fake:
         serve_fake(Path(args.fake[0]), Path(args.fake[1]))
+        return
+    if args.ceiling:
+        info, posts, out, offset = args.ceiling
+        run_ceiling(Path(info), int(posts), Path(out), int(offset))
         return
     if args.worker:
         url, data_dir, info, campaign, out = args.worker
@@ -244,8 +280,8 @@ def run(url: str, folder: Path, db: str, n: int, workers: int) -> dict[str, Any]
     try:
         while not info_file.exists():
             time.sleep(0.05)
-        info = json.loads(info_file.read_text())
-        ceiling_per_second = asyncio.run(ceiling(info, min(CEILING_POSTS, max(2000, n))))
+        posts = min(CEILING_POSTS, max(2000, n))
+        ceiling_before = _ceiling_process(folder, info_file, posts, "ceiling-before", 0)
         _set_status(ctx, campaign.id, "running")
         outs = [folder / f"worker-{k}.json" for k in range(workers)]
         running = [
@@ -257,6 +293,8 @@ def run(url: str, folder: Path, db: str, n: int, workers: int) -> dict[str, Any]
         stops = _stop_some(ctx, campaign.id, seeded, n)
         if any([worker.wait() != 0 for worker in running]):  # wait for all of them
             raise SystemExit("a worker failed")
+        # Once more after the campaign: the machine's speed drifts over minutes.
+        ceiling_after = _ceiling_process(folder, info_file, posts, "ceiling-after", posts)
     finally:
         stats_file.with_suffix(".stop").touch()
         fake.wait()
@@ -265,12 +303,14 @@ def run(url: str, folder: Path, db: str, n: int, workers: int) -> dict[str, Any]
     for out in outs:
         merged.frombytes(out.with_suffix(".latencies").read_bytes())
     latencies = array("d", sorted(merged))
-    received = json.loads(stats_file.read_text())
+    recipients, times = json.loads(stats_file.read_text())
+    received = list(zip(recipients, times, strict=True))
     checks = _checks(ctx, campaign.id, received, stops, n)
     ctx.close()
     send_seconds = max(f["seconds"] for f in figures)
     cpu_seconds = sum(f["cpu_seconds"] for f in figures)
     sent_per_second = checks["campaign_messages"] / send_seconds
+    ceiling_per_second = (ceiling_before + ceiling_after) / 2
     return {
         "db": db, "subscribers": n, "seed_seconds": round(seeded.seconds, 1),
         "planning_seconds": round(planned.seconds, 2), "planned": planned.planned,
@@ -286,6 +326,7 @@ def run(url: str, folder: Path, db: str, n: int, workers: int) -> dict[str, Any]
         "worker_cpu_seconds": round(cpu_seconds, 1),
         "messages_per_worker_cpu_second": round(checks["campaign_messages"] / cpu_seconds),
         "ceiling_per_second": round(ceiling_per_second),
+        "ceiling_before_and_after": [round(ceiling_before), round(ceiling_after)],
         "share_of_ceiling": round(sent_per_second / ceiling_per_second, 2),
         **checks,
     }
