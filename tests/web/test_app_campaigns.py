@@ -5,12 +5,14 @@ roles and CSRF."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from admin_login import AppClient, create_app_user, logged_in_client
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.roles import Role
 from botschaft.services.campaigns import get_campaign, list_campaigns
 from botschaft.services.consent_texts import publish_consent_text
+from botschaft.storage.accounts import AuditEntry
 from broadcasts import audience, campaign, person, subscriber
 from web_app import RunningApp
 
@@ -208,6 +210,28 @@ def test_pause_resume_and_cancel_change_its_course(running_app: RunningApp,
     assert [r.status_code for r in (paused, resumed, cancelled)] == [303, 303, 303]
     assert status() == "cancelled"
     assert "campaign cancelled" in page.text and "data-summary-url" not in page.text
+
+
+def test_what_a_person_does_to_a_campaign_is_in_the_audit_log_with_their_name(
+    running_app: RunningApp, shop: dict[str, int]
+) -> None:
+    campaign_id = _draft(running_app, shop)
+    owner = create_app_user(running_app.ctx, role=Role.OWNER, name="Olga Sonnenberg")
+    with logged_in_client(running_app, owner) as client:
+        for step in ("start", "pause", "resume", "cancel"):
+            assert client.post(f"/app/campaigns/{campaign_id}/{step}",
+                               data=client.form({})).status_code == 303
+        log_page = client.get("/app/settings/audit-log", params={"group": "campaign."})
+    with running_app.ctx.db.read() as session:
+        entries = session.execute(
+            select(AuditEntry.action, AuditEntry.actor_id, AuditEntry.detail)
+            .where(AuditEntry.target == f"campaign:{campaign_id}").order_by(AuditEntry.id)
+        ).all()
+    assert [action for action, _, _ in entries] == [
+        "campaign.started", "campaign.paused", "campaign.resumed", "campaign.cancelled"]
+    assert {actor for _, actor, _ in entries} == {owner.id}
+    assert entries[-1][2] == {"skipped": 2}  # the two still queued when it was cancelled
+    assert "Campaign paused" in log_page.text and "Olga Sonnenberg" in log_page.text
 
 
 def test_scheduling_takes_a_wall_time_in_the_business_time_zone(

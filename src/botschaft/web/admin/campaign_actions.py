@@ -6,6 +6,7 @@ again with the reason in the person's language.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -64,7 +65,8 @@ async def test_send(request: Request, ctx: Ctx, who: Marketing, campaign_id: int
 async def start(request: Request, ctx: Ctx, who: Marketing, campaign_id: int) -> Response:
     """Lint, plan and start sending now."""
     try:
-        await run_in_threadpool(start_campaign, ctx, campaign_id, language_of(request, who))
+        await run_in_threadpool(partial(start_campaign, actor_id=who.user.id), ctx, campaign_id,
+                                language_of(request, who))
     except BotschaftError as error:
         return await _refused(request, ctx, who, campaign_id, error)
     return see_other(f"/app/campaigns/{campaign_id}", done="campaign_started")
@@ -84,7 +86,8 @@ async def schedule(request: Request, ctx: Ctx, who: Marketing, campaign_id: int)
         if moment.tzinfo is not None:
             raise CampaignFormInvalid(translate(language, "app.campaigns.error_send_at"))
         try:
-            await run_in_threadpool(schedule_campaign, ctx, campaign_id, moment, None, language)
+            await run_in_threadpool(partial(schedule_campaign, actor_id=who.user.id), ctx,
+                                    campaign_id, moment, None, language)
         except CampaignInvalid:
             # Scheduling refuses only one thing as invalid: a time that is not ahead.
             raise CampaignFormInvalid(
@@ -119,7 +122,7 @@ async def _change(request: Request, ctx: Ctx, who: SignedIn, campaign_id: int, v
                   ) -> Response:
     try:
         change, done = _CHANGES[verb]
-        await run_in_threadpool(change, ctx, campaign_id)
+        await run_in_threadpool(partial(change, actor_id=who.user.id), ctx, campaign_id)
     except BotschaftError as error:
         return await _refused(request, ctx, who, campaign_id, error)
     return see_other(f"/app/campaigns/{campaign_id}", done=done)

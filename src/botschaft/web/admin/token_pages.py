@@ -14,8 +14,8 @@ from botschaft.web.admin.rendering import app_page, error_text, language_of, see
 
 router = app_router(tags=["admin app"])
 # The audit log's filter: the groups of actions a reader asks about.
-AUDIT_GROUPS = ("consent.", "user.", "api_token.", "signup_page.", "setup.", "export.",
-                "erasure.", "settings.")
+AUDIT_GROUPS = ("consent.", "user.", "api_token.", "signup_page.", "campaign.", "setup.",
+                "export.", "erasure.", "settings.")
 
 
 @router.get("/settings/api-tokens")
