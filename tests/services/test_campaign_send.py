@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from botschaft.channels.messenger import MessengerChannel
 from botschaft.channels.registry import Channels
@@ -37,7 +37,7 @@ from botschaft.services.consent_texts import PublishedText
 from botschaft.services.context import Context
 from botschaft.services.inbound import handle_pending
 from botschaft.services.intake import store_events
-from botschaft.settings import TelegramSettings
+from botschaft.settings import TelegramRates, TelegramSettings
 from botschaft.storage.broadcast import CampaignSkip, Delivery
 from botschaft.storage.models import ChannelIdentity
 from botschaft.storage.notifier import Notifier
@@ -355,6 +355,50 @@ async def test_telegram_retry_after_is_waited_exactly(
         await dispatch_until_idle(ctx, {ChannelKind.TELEGRAM: TelegramChannel(settings.telegram)})
         assert set(states(ctx, campaign_id).values()) == {("sent", None)}
         assert len(telegram.sent) == 2
+
+
+async def test_a_paused_account_claims_nothing_more_until_the_pause_is_over(
+    ctx: Context, text_version: PublishedText, clock: ManualClock
+) -> None:
+    async with FakeTelegram(clock=lambda: clock.now().timestamp()) as telegram:
+        people = subscribers(ctx, text_version, 40, channel=ChannelKind.TELEGRAM)
+        for n in range(40):
+            telegram.register(7_000_000 + n)
+        campaign_id = running_campaign(ctx, people, channel=ChannelKind.TELEGRAM,
+                                       content={"kind": "text", "text": "Neu im Shop"})
+        telegram.flood_next(30)
+        # Small batches; a rate the manual clock never has to refill.
+        slow_batches = ctx.settings.dispatch.model_copy(
+            update={"batch_size": 2, "telegram": TelegramRates(per_second=1000.0)})
+        settings = ctx.settings.model_copy(update={"telegram": _telegram(telegram),
+                                                   "dispatch": slow_batches})
+        paused_ctx = Context(ctx.db, settings, clock)
+        adapters = {ChannelKind.TELEGRAM: TelegramChannel(settings.telegram)}
+        dispatcher = Dispatcher(paused_ctx, Channels(adapters),
+                                monotonic=lambda: clock.now().timestamp())
+
+
+        def untouched() -> int:
+            with ctx.db.read() as session:
+                return session.scalar(select(func.count(Delivery.id)).where(
+                    Delivery.campaign_id == campaign_id, Delivery.state == "queued",
+                    Delivery.not_before.is_(None), Delivery.attempts == 0)) or 0
+
+        try:
+            await dispatcher.run_once()
+            after_the_answer = untouched()
+            clock.advance(10 * SECOND)  # still within the 30 s
+            await dispatcher.run_once()
+        finally:
+            await adapters[ChannelKind.TELEGRAM].close()
+        # Only the batches the four lanes had claimed before the answer came were handled;
+        # the rest of the campaign waits as it was, however often the dispatcher looks.
+        assert after_the_answer >= 40 - 4 * 2
+        assert untouched() == after_the_answer
+        clock.advance(20 * SECOND)
+        await dispatch_until_idle(paused_ctx,
+                                  {ChannelKind.TELEGRAM: TelegramChannel(settings.telegram)})
+        assert set(states(ctx, campaign_id).values()) == {("sent", None)}
 
 
 async def test_a_messenger_page_rate_limit_requeues(

@@ -97,6 +97,10 @@ class SenderAccount:
         return cls(AccountThrottle(limits, monotonic()), asyncio.Semaphore(limits.concurrency),
                    monotonic)
 
+    def paused_for(self) -> float:
+        """Seconds the provider still keeps this account slowed down to nothing (0: none)."""
+        return max(0.0, self.throttle.paused_until - self.monotonic())
+
     async def admit(self) -> float:
         """Wait for a turn; 0.0 once admitted, else the seconds the account stays paused."""
         while True:

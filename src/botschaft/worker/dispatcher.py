@@ -23,6 +23,7 @@ from botschaft.domain.channels import ChannelKind
 from botschaft.domain.rate_limit import AccountLimits
 from botschaft.services.campaign_content import PreparedCampaign, prepare_campaign
 from botschaft.services.campaign_send import (
+    MAX_HOLD_SECONDS,
     PROGRESS_TOPIC,
     Result,
     SenderAccount,
@@ -144,7 +145,11 @@ class Dispatcher:
             for lane in lanes:
                 with contextlib.suppress(asyncio.CancelledError):
                     await lane
-        return await asyncio.to_thread(next_due, self._ctx, campaign_id)
+        due = await asyncio.to_thread(next_due, self._ctx, campaign_id)
+        paused = self._account(channel).paused_for()
+        if due is not None and paused > MAX_HOLD_SECONDS:
+            return max(due, paused)  # queued rows are due, but the provider said "wait"
+        return due
 
     async def _lane(self, prepared: PreparedCampaign, channel: ChannelKind, limit: int,
                     cursor: _Cursor, *, once: bool = False) -> None:
@@ -153,6 +158,10 @@ class Dispatcher:
         account = self._account(channel)
         adapter = self._channels.get(channel)
         while True:
+            if account.paused_for() > MAX_HOLD_SECONDS:
+                # The provider paused the account: claiming now would only mark batch after
+                # batch ``sending`` and put it back, through the whole campaign.
+                return
             batch = await asyncio.to_thread(
                 claim_batch, self._ctx, prepared, self.worker, limit, self._notifier,
                 after_id=cursor.after_id,
