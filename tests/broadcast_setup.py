@@ -48,6 +48,11 @@ def subscribers(ctx: Context, text: PublishedText, count: int, *, first: int = 0
     return ids
 
 
+def number(n: int) -> str:
+    """The WhatsApp number of ``subscribers``' n-th person, as the provider writes it."""
+    return f"49151{n:08d}"
+
+
 def running_campaign(ctx: Context, contact_ids: Sequence[int], *,
                      channel: ChannelKind = ChannelKind.WHATSAPP,
                      content: dict[str, Any] | None = None) -> int:

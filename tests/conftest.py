@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from botschaft.services.context import Context
 from botschaft.settings import Settings
 from botschaft.storage.database import Database
 from botschaft.storage.migrate import upgrade
+from botschaft.testing.fake_whatsapp import FakeWhatsApp
 
 from factories import marketing_text
 
@@ -80,3 +81,15 @@ def contact(ctx: Context) -> ContactView:
     return create_contact(
         ctx, identities=[(ChannelKind.WHATSAPP, "0151 23456789")], display_name="Anna Müller"
     )
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def fake(ctx: Context) -> AsyncIterator[FakeWhatsApp]:
+    """The fake WhatsApp Cloud API on loopback, on the test's clock, with no rate limit."""
+    async with FakeWhatsApp(clock=ctx.clock.now, throughput_per_second=None) as server:
+        yield server

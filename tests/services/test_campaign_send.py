@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -48,6 +47,7 @@ from botschaft.worker.dispatcher import Dispatcher, announce_start
 from broadcast_setup import (
     campaign,
     dispatch_until_idle,
+    number,
     running_campaign,
     states,
     subscribers,
@@ -56,21 +56,6 @@ from broadcast_setup import (
 WA = ChannelKind.WHATSAPP
 SECOND = timedelta(seconds=1)
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def fake(ctx: Context) -> AsyncIterator[FakeWhatsApp]:
-    async with FakeWhatsApp(clock=ctx.clock.now, throughput_per_second=None) as server:
-        yield server
-
-
-def number(n: int) -> str:
-    return f"49151{n:08d}"
 
 
 async def send(ctx: Context, fake: FakeWhatsApp) -> None:

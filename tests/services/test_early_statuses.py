@@ -8,7 +8,6 @@ before it answers the send, as Meta's do under load.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Literal
 
@@ -36,25 +35,17 @@ from botschaft.storage.broadcast import Delivery
 from botschaft.storage.early_statuses import EarlyStatus
 from botschaft.storage.models import ChannelIdentity, Message
 from botschaft.testing.fake_whatsapp import AcceptedMessage, FakeWhatsApp
-from broadcast_setup import campaign, dispatch_until_idle, running_campaign, states, subscribers
+from broadcast_setup import (
+    campaign,
+    dispatch_until_idle,
+    number,
+    running_campaign,
+    states,
+    subscribers,
+)
 
 WA = ChannelKind.WHATSAPP
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def fake(ctx: Context) -> AsyncIterator[FakeWhatsApp]:
-    async with FakeWhatsApp(clock=ctx.clock.now, throughput_per_second=None) as server:
-        yield server
-
-
-def number(n: int) -> str:
-    return f"49151{n:08d}"
 
 
 async def deliver(ctx: Context, fake: FakeWhatsApp, payload: dict[str, object]) -> None:

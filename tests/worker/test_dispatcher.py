@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from botschaft.channels.whatsapp import WhatsAppChannel
@@ -14,17 +12,6 @@ from botschaft.testing.fake_whatsapp import FakeWhatsApp
 from broadcast_setup import campaign, dispatch_until_idle, running_campaign, states, subscribers
 
 WA = ChannelKind.WHATSAPP
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def fake(ctx: Context) -> AsyncIterator[FakeWhatsApp]:
-    async with FakeWhatsApp(clock=ctx.clock.now, throughput_per_second=None) as server:
-        yield server
 
 
 @pytest.mark.anyio
