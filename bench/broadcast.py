@@ -121,12 +121,14 @@ def run_worker(url: str, data_dir: Path, info_file: Path, campaign_id: int, out:
     from botschaft.settings import Settings
     from botschaft.storage.database import Database
     from botschaft.storage.notifier import Notifier
+    from botschaft.worker.db_stage import stage_for
     from botschaft.worker.dispatcher import Dispatcher
 
     info = json.loads(info_file.read_text())
     settings = Settings(
         data_dir=data_dir, database_url=url, whatsapp=fake_settings(info),
-        dispatch={"whatsapp": {"per_second": 1_000_000, "concurrency": CONCURRENCY}},
+        dispatch={"whatsapp": {"per_second": 1_000_000, "concurrency": CONCURRENCY},
+                  "database_process": os.environ.get("BENCH_IN_THREADS") != "1"},
     )
     ctx = Context(Database(url), settings, TickingClock(seed_subscribers.NOW))
     latencies = array("d")  # a million floats in 8 MB, not in 32
@@ -137,10 +139,12 @@ def run_worker(url: str, data_dir: Path, info_file: Path, campaign_id: int, out:
     async def main() -> float:
         notifier = Notifier(ctx.db)
         channels = Channels.from_settings(settings, ctx.clock)
+        stage = stage_for(ctx, channels, notifier)
+        await stage.start()  # a worker starts its database process once, not per campaign
         started = time.perf_counter()
         try:
             await Dispatcher(ctx, channels, notifier=notifier, only=campaign_id,
-                             on_results=keep).run()
+                             on_results=keep, stage=stage).run()
         finally:
             await channels.close()
             notifier.close()
@@ -152,11 +156,15 @@ def run_worker(url: str, data_dir: Path, info_file: Path, campaign_id: int, out:
     before = resource.getrusage(resource.RUSAGE_SELF)  # imports and setup are not sending
     seconds = asyncio.run(main())
     after = resource.getrusage(resource.RUSAGE_SELF)
+    # The database process, if the dispatcher ran one: it has ended with the campaign.
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
     out.with_suffix(".latencies").write_bytes(latencies.tobytes())
     out.write_text(json.dumps({
         "seconds": seconds,
-        "peak_rss_mb": after.ru_maxrss / 1024,
-        "cpu_seconds": _cpu_seconds(after) - _cpu_seconds(before),
+        "peak_rss_mb": (after.ru_maxrss + child.ru_maxrss) / 1024,
+        "cpu_seconds": _cpu_seconds(after) - _cpu_seconds(before) + _cpu_seconds(child),
+        "database_process": settings.dispatch.database_process,
+        "database_process_cpu_seconds": _cpu_seconds(child),
     }))
     ctx.close()
 
@@ -220,6 +228,9 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--workers", type=int, default=1,
                         help="worker processes sharing the campaign (more than one: PostgreSQL)")
+    parser.add_argument("--in-threads", action="store_true",
+                        help="the dispatcher's database work in threads of the worker"
+                             " (BOTSCHAFT_DISPATCH__DATABASE_PROCESS=false)")
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--fake", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--ceiling", nargs=4, help=argparse.SUPPRESS)
@@ -237,6 +248,8 @@ def main() -> None:
         url, data_dir, info, campaign, out = args.worker
         run_worker(url, Path(data_dir), Path(info), int(campaign), Path(out))
         return
+    if args.in_threads:
+        os.environ["BENCH_IN_THREADS"] = "1"  # read by the worker processes
     with tempfile.TemporaryDirectory() as folder:
         url, drop = seed_subscribers._database(args.db, Path(folder))
         try:
@@ -315,7 +328,8 @@ def run(url: str, folder: Path, db: str, n: int, workers: int) -> dict[str, Any]
         "db": db, "subscribers": n, "seed_seconds": round(seeded.seconds, 1),
         "planning_seconds": round(planned.seconds, 2), "planned": planned.planned,
         "queued": planned.queued, "skipped_at_planning": planned.skipped,
-        "workers": workers, "send_seconds": round(send_seconds, 1),
+        "workers": workers, "database_process": figures[0]["database_process"],
+        "send_seconds": round(send_seconds, 1),
         "messages_per_second": round(sent_per_second),
         "messages_per_second_per_worker": round(sent_per_second / workers),
         "p50_ms": round(1000 * latencies[len(latencies) // 2], 2),
@@ -324,6 +338,8 @@ def run(url: str, folder: Path, db: str, n: int, workers: int) -> dict[str, Any]
         # What one worker could send with a core to itself (the fake and the database
         # share the machine's two cores with it); CPU while sending, not while starting.
         "worker_cpu_seconds": round(cpu_seconds, 1),
+        "database_process_cpu_seconds": round(
+            sum(f["database_process_cpu_seconds"] for f in figures), 1),
         "messages_per_worker_cpu_second": round(checks["campaign_messages"] / cpu_seconds),
         "ceiling_per_second": round(ceiling_per_second),
         "ceiling_before_and_after": [round(ceiling_before), round(ceiling_after)],
@@ -335,12 +351,14 @@ def run(url: str, folder: Path, db: str, n: int, workers: int) -> dict[str, Any]
 def _profiled(variable: str, worker: int = 0) -> list[str]:
     """``py-spy record`` in front of a process when the variable names an output file
     (``.txt``: collapsed stacks, one line per stack; else a flame graph); only the first
-    of several workers is profiled."""
+    of several workers is profiled. ``BENCH_PROFILE_ARGS`` adds py-spy options, such as
+    ``--gil`` to see only the thread that holds the interpreter."""
     target = os.environ.get(variable)
     if not target or worker:
         return []
     fmt = ["--format", "raw"] if target.endswith(".txt") else []
-    return ["py-spy", "record", "--nonblocking", *fmt, "-o", target, "--"]
+    extra = os.environ.get("BENCH_PROFILE_ARGS", "").split()
+    return ["py-spy", "record", "--nonblocking", *fmt, *extra, "-o", target, "--"]
 
 
 def _set_status(ctx: Any, campaign_id: int, status: str) -> None:

@@ -54,7 +54,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+    # The dispatcher's database work in threads: the tests' hand-moved clock does not reach
+    # a second process. tests/worker/test_db_stage.py runs the process stage.
+    return Settings(data_dir=tmp_path / "data", database_url=database_url,
+                    dispatch={"database_process": False})
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from botschaft.channels.events import Event, MediaRef
 from botschaft.channels.messages import OutboundMessage
-from botschaft.channels.outcomes import SendOutcome
+from botschaft.channels.outcomes import PermanentFailure, SendOutcome
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.errors import BotschaftError
 
@@ -68,3 +68,21 @@ class Channel(Protocol):
 
     async def close(self) -> None:
         """Release the HTTP session."""
+
+
+# A message as the one request its provider takes: the API method ("" where the provider
+# has a single send endpoint) and the JSON body, encoded.
+Wire = tuple[str, bytes]
+
+
+@runtime_checkable
+class WireChannel(Channel, Protocol):
+    """A channel whose send is one JSON request, split in two: ``encode`` (pure, may run in
+    another process, as the dispatcher's claiming does) and ``send_wire`` (the request).
+    ``send(m)`` is the same as ``send_wire(encode(m))``."""
+
+    def encode(self, message: OutboundMessage) -> Wire | PermanentFailure:
+        """The request for ``message``, or why the provider cannot carry it."""
+
+    async def send_wire(self, wire: Wire) -> SendOutcome:
+        """Make the request; like ``send``, every answer and failure becomes an outcome."""

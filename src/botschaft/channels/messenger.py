@@ -7,6 +7,7 @@ Source: developers.facebook.com/docs/messenger-platform/reference/send-api
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -16,7 +17,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from botschaft.channels import meta
-from botschaft.channels.base import Capabilities, MediaUnavailable
+from botschaft.channels.base import Capabilities, MediaUnavailable, Wire
 from botschaft.channels.events import Event, MediaRef
 from botschaft.channels.json_body import json_object
 from botschaft.channels.messages import Media, MessageTag, OutboundMessage
@@ -51,6 +52,7 @@ CAPABILITIES = Capabilities(
 
 _ATTACHMENT_TYPES = {"image": "image", "audio": "audio", "video": "video", "document": "file"}
 _TAGS = {MessageTag.HUMAN_AGENT: "HUMAN_AGENT"}
+_JSON = {"Content-Type": "application/json"}
 
 # Attachments may be large videos on a slow CDN.
 _MEDIA_TIMEOUT = aiohttp.ClientTimeout(total=120, connect=10)
@@ -96,14 +98,25 @@ class MessengerChannel:
 
     async def send(self, message: OutboundMessage) -> SendOutcome:
         """Send one message; provider errors and network failures become outcomes."""
+        wire = self.encode(message)
+        if isinstance(wire, PermanentFailure):
+            return wire
+        return await self.send_wire(wire)
+
+    def encode(self, message: OutboundMessage) -> Wire | PermanentFailure:
+        """The Send API request body for ``message``, or why Messenger cannot carry it."""
         try:
-            body = render_message(message)
+            return "", json.dumps(render_message(message)).encode()
         except _Unrenderable as exc:
             return PermanentFailure("unrenderable", str(exc))
+
+    async def send_wire(self, wire: Wire) -> SendOutcome:
+        """Post an encoded message; provider errors and network failures become outcomes."""
         session = self._http.open()
         try:
             async with session.post(
-                self._messages_url, params={"access_token": self._page_token}, json=body
+                self._messages_url, params={"access_token": self._page_token}, data=wire[1],
+                headers=_JSON,
             ) as response:
                 status, raw = response.status, await response.read()
         except (TimeoutError, aiohttp.ClientError) as exc:

@@ -7,6 +7,7 @@ Updates are read in ``telegram_updates`` and provider answers mapped in
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import re
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from botschaft.channels.base import (
     Capabilities,
     WebhookForbidden,
     WebhookRejected,
+    Wire,
 )
 from botschaft.channels.events import Event, InboundMessage, MediaRef
 from botschaft.channels.http_session import HttpSession
@@ -68,6 +70,7 @@ _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10)
 # Telegram's bulk limit is about 30 messages a second; more sockets would only wait for 429s.
 _CONNECTIONS = 16
+_JSON = {"Content-Type": "application/json"}
 
 
 class Clock(Protocol):
@@ -139,11 +142,24 @@ class TelegramChannel:
 
         ``Sent`` carries ``"<chat id>:<message id>"``, the same shape inbound ids have.
         """
+        wire = self.encode(message)
+        if isinstance(wire, PermanentFailure):
+            return wire
+        return await self.send_wire(wire)
+
+    def encode(self, message: OutboundMessage) -> Wire | PermanentFailure:
+        """The Bot API method and encoded parameters for ``message``, or why Telegram
+        cannot carry it."""
         request = _render(message)
         if isinstance(request, PermanentFailure):
             return request
         method, payload = request
-        answer = await self._call(method, payload)
+        return method, json.dumps(payload).encode()
+
+    async def send_wire(self, wire: Wire) -> SendOutcome:
+        """Call the Bot API with an encoded message; every answer becomes an outcome."""
+        method, body = wire
+        answer = await self._call(method, body)
         if isinstance(answer, TransientFailure):
             return answer
         if not answer.ok:
@@ -220,10 +236,13 @@ class TelegramChannel:
         await self._http.close()
 
     async def _call(
-        self, method: str, payload: Mapping[str, object]
+        self, method: str, payload: Mapping[str, object] | bytes
     ) -> ApiAnswer | TransientFailure:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         try:
-            async with self._http.open().post(self._method_base + method, json=payload) as response:
+            async with self._http.open().post(
+                self._method_base + method, data=body, headers=_JSON
+            ) as response:
                 answer = read_answer(response.status, await response.read())
         except (aiohttp.ClientError, TimeoutError) as exc:
             logger.warning(

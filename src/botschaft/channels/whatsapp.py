@@ -7,6 +7,7 @@ Source: developers.facebook.com/documentation/business-messaging/whatsapp
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
@@ -17,7 +18,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from botschaft.channels import meta
-from botschaft.channels.base import Capabilities, MediaUnavailable
+from botschaft.channels.base import Capabilities, MediaUnavailable, Wire
 from botschaft.channels.events import Event, MediaRef
 from botschaft.channels.json_body import json_object
 from botschaft.channels.messages import Media, OutboundMessage, Template, TemplateParameter
@@ -68,6 +69,7 @@ class WhatsAppChannel:
         self._graph = f"{settings.api_base.rstrip('/')}/{settings.api_version}"
         self._messages_url = f"{self._graph}/{settings.phone_number_id}/messages"
         self._http = meta.graph_session()
+        self._headers = {**self._auth(), "Content-Type": "application/json"}
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         """Raise ``WebhookRejected``/``WebhookForbidden`` unless Meta signed these exact bytes."""
@@ -83,14 +85,24 @@ class WhatsAppChannel:
 
     async def send(self, message: OutboundMessage) -> SendOutcome:
         """Send one message; provider errors and network failures become outcomes."""
+        wire = self.encode(message)
+        if isinstance(wire, PermanentFailure):
+            return wire
+        return await self.send_wire(wire)
+
+    def encode(self, message: OutboundMessage) -> Wire | PermanentFailure:
+        """The Cloud API request body for ``message``, or why WhatsApp cannot carry it."""
         try:
-            body = render_message(message)
+            return "", json.dumps(render_message(message)).encode()
         except _Unrenderable as exc:
             return PermanentFailure("unrenderable", str(exc))
+
+    async def send_wire(self, wire: Wire) -> SendOutcome:
+        """Post an encoded message; provider errors and network failures become outcomes."""
         session = self._http.open()
         try:
             async with session.post(
-                self._messages_url, json=body, headers=self._auth()
+                self._messages_url, data=wire[1], headers=self._headers
             ) as response:
                 status, raw = response.status, await response.read()
         except (TimeoutError, aiohttp.ClientError) as exc:

@@ -48,6 +48,11 @@ class Database:
         )
 
     @property
+    def in_memory(self) -> bool:
+        """SQLite in memory: no other process (and no other connection) sees it."""
+        return self.is_sqlite and self.url.database in (None, "", ":memory:")
+
+    @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 

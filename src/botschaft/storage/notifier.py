@@ -148,6 +148,12 @@ class Notifier:
         with self._db.write() as session:
             self.publish_in(session, topic, payload)
 
+    def wake_here(self, topic: str, payload: str = "") -> None:
+        """Wake this process's subscribers of ``topic`` on SQLite, where another process
+        committed the news (on PostgreSQL that process's NOTIFY wakes everyone)."""
+        if self._db.is_sqlite:
+            _deliver_local(_local_key(self._db), {(_check_topic(topic), payload): None})
+
     def subscribe(self, topic: str) -> Subscription:
         """A subscription delivering into the running event loop."""
         subscription = Subscription(_check_topic(topic), asyncio.get_running_loop())

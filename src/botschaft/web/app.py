@@ -51,6 +51,7 @@ from botschaft.web.inbox import files as inbox_files
 from botschaft.web.inbox import live as inbox_live
 from botschaft.web.inbox import pages as inbox_pages
 from botschaft.web.inbox import settings as inbox_settings
+from botschaft.worker.db_stage import stage_for
 from botschaft.worker.dispatcher import Dispatcher
 from botschaft.worker.inbound_lane import InboundLane
 from botschaft.worker.scheduler import run_scheduler
@@ -74,7 +75,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         ]
         if settings.embedded_worker:
             tasks.append(asyncio.create_task(run_scheduler(ctx), name="scheduler"))
-            dispatcher = Dispatcher(ctx, channels, notifier=notifier)
+            dispatcher = Dispatcher(ctx, channels, notifier=notifier,
+                                    stage=stage_for(ctx, channels, notifier))
             tasks.append(asyncio.create_task(dispatcher.run(), name="dispatcher"))
         try:
             yield

@@ -21,21 +21,16 @@ from dataclasses import dataclass
 from botschaft.channels.registry import Channels
 from botschaft.domain.channels import ChannelKind
 from botschaft.domain.rate_limit import AccountLimits
-from botschaft.services.campaign_content import PreparedCampaign, prepare_campaign
 from botschaft.services.campaign_send import (
     MAX_HOLD_SECONDS,
     PROGRESS_TOPIC,
     Result,
     SenderAccount,
-    claim_batch,
-    daily_allowance,
-    next_due,
-    record_results,
-    running_campaigns,
     send_claimed,
 )
 from botschaft.services.context import Context
 from botschaft.storage.notifier import Notifier
+from botschaft.worker.db_stage import Stage, ThreadStage
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +51,20 @@ def worker_name() -> str:
 
 
 class Dispatcher:
-    """Runs until cancelled; ``only`` restricts it to one campaign and ends it with it."""
+    """Runs until cancelled; ``only`` restricts it to one campaign and ends it with it.
+
+    Its database work runs on ``stage`` (``db_stage.stage_for`` picks one by the settings);
+    without one, in threads of this process.
+    """
 
     def __init__(
         self, ctx: Context, channels: Channels, *, notifier: Notifier | None = None,
         only: int | None = None, lanes: int = LANES,
         on_results: Callable[[list[Result]], None] | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic, stage: Stage | None = None,
     ) -> None:
         self._ctx = ctx
+        self._stage = stage or ThreadStage(ctx, channels, notifier)
         self._channels = channels
         self._notifier = notifier
         self._only = only
@@ -78,6 +78,7 @@ class Dispatcher:
         """Send until cancelled (or, with ``only``, until that campaign stops running)."""
         wake = self._notifier.subscribe(START_TOPIC) if self._notifier else None
         try:
+            await self._stage.start()
             while True:
                 try:
                     pause = await self.run_once()
@@ -97,18 +98,22 @@ class Dispatcher:
         finally:
             if wake is not None and self._notifier is not None:
                 self._notifier.unsubscribe(wake)
+            await self._stage.close()
 
     async def run_until_idle(self) -> None:
         """Send until nothing is due now (tests and one-off runs with a fixed clock)."""
-        while (await self.run_once()) == 0.0:
-            pass
+        try:
+            while (await self.run_once()) == 0.0:
+                pass
+        finally:
+            await self._stage.close()
 
     async def run_once(self) -> float | None:
         """Drain every running campaign once; the seconds until more is due.
 
         None only with ``only``, once that campaign no longer runs.
         """
-        campaigns = await asyncio.to_thread(running_campaigns, self._ctx)
+        campaigns = await self._stage.running_campaigns()
         if self._only is not None:
             campaigns = [c for c in campaigns if c[0] == self._only]
             if not campaigns:
@@ -122,7 +127,7 @@ class Dispatcher:
 
     async def _drain(self, campaign_id: int, channel: ChannelKind) -> float | None:
         """Send what is due now; the seconds until more is due, or None when none is left."""
-        allowance = await asyncio.to_thread(daily_allowance, self._ctx, channel)
+        allowance = await self._stage.daily_allowance(channel)
         if allowance == 0:
             log.info("daily tier reached", extra={"campaign_id": campaign_id,
                                                   "channel": channel.value})
@@ -132,9 +137,9 @@ class Dispatcher:
         if allowance is not None:
             # Near the tier, one lane claims no more than the account may still reach.
             limit, lanes_now = min(limit, allowance), 1 if allowance < limit else self._lanes
-        prepared = await asyncio.to_thread(prepare_campaign, self._ctx, campaign_id)
+        await self._stage.prepare(campaign_id)
         cursor = _Cursor()  # this round's lanes go through the queue once, front to back
-        lanes = [asyncio.create_task(self._lane(prepared, channel, limit, cursor,
+        lanes = [asyncio.create_task(self._lane(campaign_id, channel, limit, cursor,
                                                 once=allowance is not None))
                  for _ in range(lanes_now)]
         try:
@@ -145,16 +150,15 @@ class Dispatcher:
             for lane in lanes:
                 with contextlib.suppress(asyncio.CancelledError):
                     await lane
-        due = await asyncio.to_thread(next_due, self._ctx, campaign_id)
+        due = await self._stage.next_due(campaign_id)
         paused = self._account(channel).paused_for()
         if due is not None and paused > MAX_HOLD_SECONDS:
             return max(due, paused)  # queued rows are due, but the provider said "wait"
         return due
 
-    async def _lane(self, prepared: PreparedCampaign, channel: ChannelKind, limit: int,
+    async def _lane(self, campaign_id: int, channel: ChannelKind, limit: int,
                     cursor: _Cursor, *, once: bool = False) -> None:
         """Claim, send and record batches until nothing more is due (``once``: one batch)."""
-        campaign_id = prepared.campaign_id
         account = self._account(channel)
         adapter = self._channels.get(channel)
         while True:
@@ -162,16 +166,11 @@ class Dispatcher:
                 # The provider paused the account: claiming now would only mark batch after
                 # batch ``sending`` and put it back, through the whole campaign.
                 return
-            batch = await asyncio.to_thread(
-                claim_batch, self._ctx, prepared, self.worker, limit, self._notifier,
-                after_id=cursor.after_id,
-            )
+            batch = await self._stage.claim(campaign_id, self.worker, limit, cursor.after_id)
             cursor.after_id = max(cursor.after_id, batch.last_id)
             if batch.items:
                 results = await send_claimed(adapter, account, batch.items)
-                recorded = await asyncio.to_thread(
-                    record_results, self._ctx, campaign_id, channel, results, self._notifier
-                )
+                recorded = await self._stage.record(campaign_id, channel, results)
                 if self._on_results is not None:
                     self._on_results(results)
                 if recorded.halted is not None:
