@@ -165,6 +165,7 @@ def run_worker(url: str, data_dir: Path, info_file: Path, campaign_id: int, out:
         "cpu_seconds": _cpu_seconds(after) - _cpu_seconds(before) + _cpu_seconds(child),
         "database_process": settings.dispatch.database_process,
         "database_process_cpu_seconds": _cpu_seconds(child),
+        "peak_rss_mb_each": [round(after.ru_maxrss / 1024), round(child.ru_maxrss / 1024)],
     }))
     ctx.close()
 
@@ -335,6 +336,8 @@ def run(url: str, folder: Path, db: str, n: int, workers: int) -> dict[str, Any]
         "p50_ms": round(1000 * latencies[len(latencies) // 2], 2),
         "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 2),
         "worker_peak_rss_mb": round(max(f["peak_rss_mb"] for f in figures)),
+        # The sending process and its database process, each at its peak.
+        "worker_peak_rss_mb_each": figures[0]["peak_rss_mb_each"],
         # What one worker could send with a core to itself (the fake and the database
         # share the machine's two cores with it); CPU while sending, not while starting.
         "worker_cpu_seconds": round(cpu_seconds, 1),

@@ -265,8 +265,11 @@ def _start_child(settings: Settings, clock: Clock) -> None:
     ctx = Context.open(settings, clock)
     _CHILD["work"] = DatabaseWork(ctx, Channels.from_settings(settings, clock), Notifier(ctx.db))
     gc.collect()
-    gc.freeze()  # as ``botschaft worker`` tunes its own collector
-    gc.set_threshold(50_000, 20, 100)
+    # What start-up loaded lives as long as the process: out of the collector's scans. The
+    # thresholds stay Python's: with ``serve``'s rare collections (made for request
+    # latency, which this process has none of) a million-message campaign left ~80 MB of
+    # cyclic garbage waiting here.
+    gc.freeze()
 
 
 def _run_in_child(name: str, args: tuple[Any, ...]) -> Any:
