@@ -6,7 +6,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
+import time
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -132,3 +136,47 @@ async def test_a_message_the_channel_cannot_carry_fails_when_claimed_and_is_neve
         assert set(states(ctx, campaign_id).values()) == {("failed", "template_unsupported")}
         assert campaign(ctx, campaign_id).failed == 3
         assert telegram.sent == []
+
+
+_DISPATCHER_THAT_WAITS = """
+import asyncio, sys
+from botschaft.services.context import Context
+from botschaft.settings import Settings
+from botschaft.worker.db_stage import ProcessStage
+
+async def main():
+    settings = Settings(database_url=sys.argv[1], data_dir=sys.argv[2])
+    stage = ProcessStage(Context.open(settings), None)
+    await stage.start()
+    print(stage.child_pid(), flush=True)
+    await asyncio.sleep(120)
+
+asyncio.run(main())
+"""
+
+
+def test_the_database_process_ends_when_its_dispatcher_is_killed(
+    settings: Settings, ctx: Context
+) -> None:
+    dispatcher = subprocess.Popen(
+        [sys.executable, "-c", _DISPATCHER_THAT_WAITS, settings.effective_database_url,
+         str(settings.data_dir)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert dispatcher.stdout is not None
+        child = int(dispatcher.stdout.readline())
+        os.kill(dispatcher.pid, signal.SIGKILL)
+        dispatcher.wait(10)
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(child)
+    finally:
+        dispatcher.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # an unreaped zombie has ended

@@ -17,10 +17,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
 
 from botschaft.channels.base import WireChannel
@@ -260,8 +263,14 @@ _CHILD: dict[str, DatabaseWork] = {}  # the child's one DatabaseWork, once start
 def _start_child(settings: Settings, clock: Clock) -> None:
     import gc
 
-    # The parent decides when to stop (Ctrl+C reaches the whole process group).
+    # The parent decides when to stop (Ctrl+C reaches the whole process group), and when
+    # it dies (SIGKILL, OOM) this process goes with it: it would otherwise wait for work
+    # forever, since it holds its own queue's other end too.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent,), name="parent-watch",
+                         daemon=True).start()
     ctx = Context.open(settings, clock)
     _CHILD["work"] = DatabaseWork(ctx, Channels.from_settings(settings, clock), Notifier(ctx.db))
     gc.collect()
@@ -270,6 +279,11 @@ def _start_child(settings: Settings, clock: Clock) -> None:
     # latency, which this process has none of) a million-message campaign left ~80 MB of
     # cyclic garbage waiting here.
     gc.freeze()
+
+
+def _end_with(parent: BaseProcess) -> None:
+    parent.join()
+    os._exit(1)  # mid-transaction: rolled back, so nothing claimed is left ``sending``
 
 
 def _run_in_child(name: str, args: tuple[Any, ...]) -> Any:
