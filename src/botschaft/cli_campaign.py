@@ -142,15 +142,13 @@ async def _send_with_progress(ctx: Context, campaign_id: int, *, dispatch: bool,
     from botschaft.services.campaign_results import campaign_summary
     from botschaft.services.campaign_send import PROGRESS_TOPIC
     from botschaft.storage.notifier import Notifier
-    from botschaft.worker.db_stage import stage_for
     from botschaft.worker.dispatcher import Dispatcher, announce_start
 
     notifier = Notifier(ctx.db)
     channels = Channels.from_settings(ctx.settings, ctx.clock)
     progress = notifier.subscribe(PROGRESS_TOPIC)
-    stage = stage_for(ctx, channels, notifier)
     dispatcher = (asyncio.create_task(Dispatcher(ctx, channels, notifier=notifier,
-                                                 only=campaign_id, stage=stage).run())
+                                                 only=campaign_id).run())
                   if dispatch else None)
     if not dispatch:
         await asyncio.to_thread(announce_start, notifier, campaign_id)

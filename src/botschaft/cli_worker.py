@@ -35,15 +35,13 @@ async def run_worker(ctx: Context) -> None:
     """The dispatcher and the scheduler until cancelled or SIGTERM."""
     from botschaft.channels.registry import Channels
     from botschaft.storage.notifier import Notifier
-    from botschaft.worker.db_stage import stage_for
     from botschaft.worker.dispatcher import Dispatcher
     from botschaft.worker.scheduler import run_scheduler
 
     notifier = Notifier(ctx.db)
     channels = Channels.from_settings(ctx.settings, ctx.clock)
-    dispatcher = Dispatcher(ctx, channels, notifier=notifier,
-                            stage=stage_for(ctx, channels, notifier))
-    tasks = [asyncio.create_task(dispatcher.run(), name="dispatcher"),
+    tasks = [asyncio.create_task(Dispatcher(ctx, channels, notifier=notifier).run(),
+                                 name="dispatcher"),
              asyncio.create_task(run_scheduler(ctx), name="scheduler")]
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM,):

@@ -275,8 +275,9 @@ class FirstPartyRates(AccountRateSettings):
 
 class DispatchSettings(BaseModel):
     # A cap for accounts faster than any provider allows (the benchmark's): at a real rate
-    # a lane claims a second's worth (``per_second`` / lanes) and this does not bind. At
-    # 9,000 messages/s, 2,000 a claim halved the lanes' waits for the database against 500.
+    # a lane claims a second's worth (``per_second`` / lanes) and this does not bind.
+    # Measured with bench/broadcast.py (SQLite): 2,000 a claim sent 8,100-9,000 messages/s,
+    # 500 about 7,200, as fewer batches mean fewer waits for the database process.
     batch_size: int = Field(
         2000, ge=1, le=5000, description="Most deliveries a dispatcher claims per statement."
     )

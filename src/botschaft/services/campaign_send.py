@@ -245,12 +245,14 @@ def _mark_refused(session: Session, campaign_id: int,
                   refused: list[tuple[int, PermanentFailure]], now: datetime) -> None:
     if not refused:
         return
-    session.execute(
-        update(Delivery),
-        [{"id": delivery_id, "state": "failed", "status_at": now, "error_code": failure.code,
-          "error_detail": failure.detail} for delivery_id, failure in refused],
-    )
-    bump_counters(session, campaign_id, sent=0, failed=len(refused))
+    session.execute(update(Delivery), [_failed_row(delivery_id, failure.code, failure.detail, now)
+                                       for delivery_id, failure in refused])
+    bump_counters(session, campaign_id, failed=len(refused))
+
+
+def _failed_row(delivery_id: int, code: str, detail: str, now: datetime) -> dict[str, object]:
+    return {"id": delivery_id, "state": "failed", "status_at": now, "error_code": code,
+            "error_detail": detail}
 
 
 async def send_claimed(adapter: Channel, account: SenderAccount, items: Sequence[Claimed]
@@ -347,8 +349,7 @@ def record_results(ctx: Context, campaign_id: int, channel: ChannelKind,
             sent.append({"delivery_id": result.item.delivery_id,
                          "provider_id": action.provider_message_id})
         elif isinstance(action, MarkFailed):
-            failed.append({"id": result.item.delivery_id, "state": "failed", "status_at": now,
-                           "error_code": action.code, "error_detail": action.detail})
+            failed.append(_failed_row(result.item.delivery_id, action.code, action.detail, now))
             if action.unreachable is not None:
                 unreachable.append((result, action))
         elif isinstance(action, Requeue):

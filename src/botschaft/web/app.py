@@ -51,7 +51,6 @@ from botschaft.web.inbox import files as inbox_files
 from botschaft.web.inbox import live as inbox_live
 from botschaft.web.inbox import pages as inbox_pages
 from botschaft.web.inbox import settings as inbox_settings
-from botschaft.worker.db_stage import stage_for
 from botschaft.worker.dispatcher import Dispatcher
 from botschaft.worker.inbound_lane import InboundLane
 from botschaft.worker.scheduler import run_scheduler
@@ -75,8 +74,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         ]
         if settings.embedded_worker:
             tasks.append(asyncio.create_task(run_scheduler(ctx), name="scheduler"))
-            dispatcher = Dispatcher(ctx, channels, notifier=notifier,
-                                    stage=stage_for(ctx, channels, notifier))
+            dispatcher = Dispatcher(ctx, channels, notifier=notifier)
             tasks.append(asyncio.create_task(dispatcher.run(), name="dispatcher"))
         try:
             yield

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.process import BaseProcess
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from botschaft.channels.base import WireChannel
 from botschaft.channels.outcomes import SendOutcome, Sent
@@ -124,40 +124,51 @@ class DatabaseWork:
         return adapter.encode if isinstance(adapter, WireChannel) else None
 
 
-class ThreadStage:
-    """The database work in threads of the dispatcher's own process."""
+class _Stage:
+    """The stage's calls, each the ``DatabaseWork`` method of that name, run by ``_call``."""
 
-    def __init__(self, ctx: Context, channels: Channels, notifier: Notifier | None) -> None:
-        self._work = DatabaseWork(ctx, channels, notifier)
+    async def _call(self, name: str, *args: Any) -> Any:
+        raise NotImplementedError
 
     async def start(self) -> None:
         pass
 
     async def running_campaigns(self) -> list[tuple[int, ChannelKind]]:
-        return await asyncio.to_thread(self._work.running_campaigns)
+        return cast(list[tuple[int, ChannelKind]], await self._call("running_campaigns"))
 
     async def daily_allowance(self, channel: ChannelKind) -> int | None:
-        return await asyncio.to_thread(self._work.daily_allowance, channel)
+        return cast(int | None, await self._call("daily_allowance", channel))
 
     async def prepare(self, campaign_id: int) -> None:
-        await asyncio.to_thread(self._work.prepare, campaign_id)
+        await self._call("prepare", campaign_id)
 
     async def claim(self, campaign_id: int, worker: str, limit: int, after_id: int
                     ) -> ClaimedBatch:
-        return await asyncio.to_thread(self._work.claim, campaign_id, worker, limit, after_id)
+        return cast(ClaimedBatch,
+                    await self._call("claim", campaign_id, worker, limit, after_id))
 
     async def record(self, campaign_id: int, channel: ChannelKind, results: Sequence[Result]
                      ) -> Recorded:
-        return await asyncio.to_thread(self._work.record, campaign_id, channel, results)
+        return cast(Recorded, await self._call("record", campaign_id, channel, results))
 
     async def next_due(self, campaign_id: int) -> float | None:
-        return await asyncio.to_thread(self._work.next_due, campaign_id)
+        return cast(float | None, await self._call("next_due", campaign_id))
 
     async def close(self) -> None:
         pass
 
 
-class ProcessStage:
+class ThreadStage(_Stage):
+    """The database work in threads of the dispatcher's own process."""
+
+    def __init__(self, ctx: Context, channels: Channels, notifier: Notifier | None) -> None:
+        self._work = DatabaseWork(ctx, channels, notifier)
+
+    async def _call(self, name: str, *args: Any) -> Any:
+        return await asyncio.to_thread(getattr(self._work, name), *args)
+
+
+class ProcessStage(_Stage):
     """The database work in a child process with its own connections (one call at a time).
 
     The child is started on first use and again after it died; a call it did not finish
@@ -182,34 +193,19 @@ class ProcessStage:
             return None
         return next(iter(self._pool._processes), None)  # concurrent.futures keeps them here
 
-    async def running_campaigns(self) -> list[tuple[int, ChannelKind]]:
-        found: list[tuple[int, ChannelKind]] = await self._call("running_campaigns")
-        return found
-
-    async def daily_allowance(self, channel: ChannelKind) -> int | None:
-        allowance: int | None = await self._call("daily_allowance", channel)
-        return allowance
-
-    async def prepare(self, campaign_id: int) -> None:
-        await self._call("prepare", campaign_id)
-
     async def claim(self, campaign_id: int, worker: str, limit: int, after_id: int
                     ) -> ClaimedBatch:
-        batch: ClaimedBatch = await self._call("claim", campaign_id, worker, limit, after_id)
+        batch = await super().claim(campaign_id, worker, limit, after_id)
         if batch.skipped:
             self._wake(campaign_id)
         return batch
 
     async def record(self, campaign_id: int, channel: ChannelKind, results: Sequence[Result]
                      ) -> Recorded:
-        recorded: Recorded = await self._call("record_compact", campaign_id, channel,
-                                              _compact(results))
+        recorded = cast(Recorded, await self._call("record_compact", campaign_id, channel,
+                                                   _compact(results)))
         self._wake(campaign_id)
         return recorded
-
-    async def next_due(self, campaign_id: int) -> float | None:
-        due: float | None = await self._call("next_due", campaign_id)
-        return due
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -30,7 +30,7 @@ from botschaft.services.campaign_send import (
 )
 from botschaft.services.context import Context
 from botschaft.storage.notifier import Notifier
-from botschaft.worker.db_stage import Stage, ThreadStage
+from botschaft.worker.db_stage import Stage, stage_for
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,8 @@ def worker_name() -> str:
 class Dispatcher:
     """Runs until cancelled; ``only`` restricts it to one campaign and ends it with it.
 
-    Its database work runs on ``stage`` (``db_stage.stage_for`` picks one by the settings);
-    without one, in threads of this process.
+    Its database work runs on ``stage``; by default on the one the settings ask for
+    (``db_stage.stage_for``).
     """
 
     def __init__(
@@ -64,7 +64,7 @@ class Dispatcher:
         monotonic: Callable[[], float] = time.monotonic, stage: Stage | None = None,
     ) -> None:
         self._ctx = ctx
-        self._stage = stage or ThreadStage(ctx, channels, notifier)
+        self._stage = stage or stage_for(ctx, channels, notifier)
         self._channels = channels
         self._notifier = notifier
         self._only = only
