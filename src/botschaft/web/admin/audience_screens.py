@@ -6,6 +6,7 @@ Saving goes through ``services.audiences``, the same rules as the API.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -66,18 +67,8 @@ async def new_audience(request: Request, ctx: Ctx, who: Marketing) -> Response:
 
 @router.post("/audiences")
 async def create(request: Request, ctx: Ctx, who: Marketing) -> Response:
-    form = read_audience_form(await read_form_lists(request))
-    language = language_of(request, who)
-    try:
-        rule = rule_of(form, language)
-        name = checked_name(form, language)
-        if await _counting(request):
-            return await _form(request, ctx, who, form, audience_id=None,
-                               counted=await run_in_threadpool(count_rule, ctx, rule))
-        made = await run_in_threadpool(create_audience, ctx, name, rule)
-    except BotschaftError as error:
-        return await _refused(request, ctx, who, form, audience_id=None, error=error)
-    return see_other(f"/app/audiences/{made.id}", done="audience_saved")
+    return await _submit(request, ctx, who, None,
+                         lambda name, rule: create_audience(ctx, name, rule).id)
 
 
 @router.post("/audiences/count")
@@ -104,6 +95,13 @@ async def audience(request: Request, ctx: Ctx, who: Marketing, audience_id: int)
 @router.post("/audiences/{audience_id}")
 async def change(request: Request, ctx: Ctx, who: Marketing, audience_id: int) -> Response:
     await run_in_threadpool(get_audience, ctx, audience_id)  # a 404 page for a wrong number
+    return await _submit(request, ctx, who, audience_id,
+                         lambda name, rule: update_audience(ctx, audience_id, name, rule).id)
+
+
+async def _submit(request: Request, ctx: Ctx, who: SignedIn, audience_id: int | None,
+                  save: Callable[[str, object], int]) -> Response:
+    """The form sent with "count" (shown again, counted) or "save" (saved, then shown)."""
     form = read_audience_form(await read_form_lists(request))
     language = language_of(request, who)
     try:
@@ -112,10 +110,10 @@ async def change(request: Request, ctx: Ctx, who: Marketing, audience_id: int) -
         if await _counting(request):
             return await _form(request, ctx, who, form, audience_id=audience_id,
                                counted=await run_in_threadpool(count_rule, ctx, rule))
-        await run_in_threadpool(update_audience, ctx, audience_id, name, rule)
+        saved = await run_in_threadpool(save, name, rule)
     except BotschaftError as error:
         return await _refused(request, ctx, who, form, audience_id=audience_id, error=error)
-    return see_other(f"/app/audiences/{audience_id}", done="audience_saved")
+    return see_other(f"/app/audiences/{saved}", done="audience_saved")
 
 
 @router.post("/audiences/{audience_id}/delete")
