@@ -71,3 +71,21 @@ def test_among_matches_text_keys_as_well(ctx: Context) -> None:
         found = session.scalars(
             select(ChannelIdentity.address).where(among(ChannelIdentity.address, wanted))).all()
     assert sorted(found) == wanted[:2]
+
+
+def test_among_text_keys_with_the_characters_an_array_literal_escapes(ctx: Context) -> None:
+    # PostgreSQL gets the list in its array text form: quotes, backslashes, commas, braces
+    # and the word NULL must come back as themselves.
+    awkward = ['say "hi"', "back\\slash", "a,b", "{braces}", "NULL", "", "ümlaut ß"]
+    ids = _people(ctx, len(awkward))
+    with ctx.db.write() as session:
+        for contact_id, name in zip(ids, awkward, strict=True):
+            session.execute(update(Contact).where(Contact.id == contact_id)
+                            .values(display_name=name))
+    with ctx.db.read() as session:
+        found = session.scalars(
+            select(Contact.display_name).where(among(Contact.display_name, awkward))).all()
+        none = session.scalars(
+            select(Contact.display_name).where(among(Contact.display_name, ["null", '"'])))
+    assert sorted(found) == sorted(awkward)
+    assert list(none) == []

@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple, cast
 
-from sqlalchemy import BigInteger, Table, Text, bindparam, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Table, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from botschaft.channels.base import Channel, Wire, WireChannel
@@ -48,7 +47,7 @@ from botschaft.services.context import Context
 from botschaft.services.delivery_effects import apply_unreachable_to
 from botschaft.services.early_statuses import apply_early_statuses
 from botschaft.storage.broadcast import Campaign, Delivery, bump_counters, bump_skips
-from botschaft.storage.id_list import among
+from botschaft.storage.id_list import among, as_array
 from botschaft.storage.notifier import Notifier
 from botschaft.storage.types import UTCDateTime
 
@@ -308,10 +307,8 @@ def _mark_sent(session: Session, rows: list[dict[str, object]], now: datetime) -
         session.execute(_MARK_SENT_SQLITE, {"pairs": encoded, "now": now})
         return
     pairs = select(
-        func.unnest(bindparam("ids", [r["delivery_id"] for r in rows],
-                              type_=postgresql.ARRAY(BigInteger))).label("id"),
-        func.unnest(bindparam("pids", [r["provider_id"] for r in rows],
-                              type_=postgresql.ARRAY(Text))).label("pid"),
+        func.unnest(as_array([r["delivery_id"] for r in rows], numeric=True)).label("id"),
+        func.unnest(as_array([r["provider_id"] for r in rows], numeric=False)).label("pid"),
     ).subquery()
     session.execute(
         update(_DELIVERIES).where(_DELIVERIES.c.id == pairs.c.id)

@@ -5,6 +5,10 @@ them on every execution: for a batch of a few hundred people read by half a doze
 that bookkeeping cost more than the queries themselves. Here the whole list is one value:
 a PostgreSQL array (``column = ANY(:ids)``) or, on SQLite, a JSON array read by
 ``json_each``. Both use the column's index.
+
+The PostgreSQL array is bound in its text form: psycopg dumps a Python list element by
+element in Python, which for a batch's few thousand ids cost the
+dispatcher's database process a tenth of its time; joining the text is a few microseconds.
 """
 
 from __future__ import annotations
@@ -13,18 +17,18 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Integer, Text, bindparam
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Boolean, Integer, Text, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.type_api import TypeEngine
 from sqlalchemy.sql.visitors import InternalTraversal
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 
 class ValueList(TypeDecorator[Sequence[int | str]]):
-    """Ids or keys as one parameter: an array on PostgreSQL, a JSON array on SQLite."""
+    """Ids or keys as one parameter: a PostgreSQL array (sent in its text form), a JSON
+    array on SQLite."""
 
     impl = Text
     cache_ok = True
@@ -35,15 +39,47 @@ class ValueList(TypeDecorator[Sequence[int | str]]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
-            item: TypeEngine[Any] = BigInteger() if self.numeric else Text()
-            return dialect.type_descriptor(postgresql.ARRAY(item))
+            # Rendered as ``%(ids)s::BIGINT[]``: psycopg sends the text with no type of its
+            # own, so the server reads it as the array when binding and the planner sees
+            # the values (a CAST in SQL would hide them from it: array_in is not immutable).
+            return _ArrayText("BIGINT[]" if self.numeric else "TEXT[]")
         return dialect.type_descriptor(Text())
 
     def process_bind_param(self, value: Sequence[int | str] | None, dialect: Dialect) -> Any:
         if value is None:
             return None
+        if dialect.name == "postgresql":
+            return array_literal(value, numeric=self.numeric)
         values = [int(v) for v in value] if self.numeric else [str(v) for v in value]
-        return values if dialect.name == "postgresql" else json.dumps(values)
+        return json.dumps(values)
+
+
+class _ArrayText(UserDefinedType[str]):
+    """A PostgreSQL array type whose values arrive in its text form (no processing)."""
+
+    cache_ok = True
+    render_bind_cast = True
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.spec
+
+
+def array_literal(values: Iterable[int | str], *, numeric: bool) -> str:
+    """PostgreSQL's text form of an array: ``{1,2}``, or ``{"a","b \\"c\\""}`` with each
+    text element quoted and its quotes and backslashes escaped."""
+    if numeric:
+        return "{" + ",".join(map(str, map(int, values))) + "}"
+    return "{" + ",".join(
+        '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values
+    ) + "}"
+
+
+def as_array(values: Iterable[int | str], *, numeric: bool) -> ColumnElement[Any]:
+    """``values`` as one PostgreSQL array parameter (``unnest`` it, compare with ``ANY``)."""
+    return bindparam(None, list(values), type_=ValueList(numeric=numeric), unique=True)
 
 
 class _Among(ColumnElement[bool]):
@@ -79,4 +115,4 @@ def _any_array(element: _Among, compiler: Any, **kw: Any) -> str:
     return f"{column} = ANY({ids})"
 
 
-__all__ = ["ValueList", "among"]
+__all__ = ["ValueList", "among", "array_literal", "as_array"]
