@@ -307,8 +307,10 @@ def _mark_sent(session: Session, rows: list[dict[str, object]], now: datetime) -
         session.execute(_MARK_SENT_SQLITE, {"pairs": encoded, "now": now})
         return
     pairs = select(
-        func.unnest(as_array([r["delivery_id"] for r in rows], numeric=True)).label("id"),
-        func.unnest(as_array([r["provider_id"] for r in rows], numeric=False)).label("pid"),
+        func.unnest(as_array([cast(int, r["delivery_id"]) for r in rows], numeric=True))
+        .label("id"),
+        func.unnest(as_array([cast(str, r["provider_id"]) for r in rows], numeric=False))
+        .label("pid"),
     ).subquery()
     session.execute(
         update(_DELIVERIES).where(_DELIVERIES.c.id == pairs.c.id)
