@@ -286,7 +286,8 @@ class FakeWhatsApp(FakeMetaApp):
         if body["type"] != "template" and not self._window_open(key, now):
             return error_response(131047)
         wamid = new_wamid(key)
-        self._recent_sends.append(now)
+        if self.throughput_per_second is not None:  # unlimited: a million sends, no list
+            self._recent_sends.append(now)
         accepted = AcceptedMessage(wamid, body, now)
         self.sent.append(accepted)
         if failure is not None:
