@@ -121,6 +121,17 @@ def test_a_form_the_rules_refuse_comes_back_filled_in_with_the_reason(
     assert list_audiences(running_app.ctx) == []
 
 
+def test_a_rule_on_an_undeclared_attribute_is_refused_in_the_persons_language(
+    running_app: RunningApp, shop: dict[str, int]
+) -> None:
+    with _owner(running_app) as client:
+        answer = client.post("/app/audiences", data=client.form({**FORM, "attr_key": "farbe"}),
+                             headers={"Accept-Language": "de"})
+    assert answer.status_code == 422
+    assert "Die Regel filtert nach farbe, das ist kein angelegtes Merkmal." in answer.text
+    assert "declared attribute" not in answer.text
+
+
 def test_a_taken_name_is_refused_in_the_form(running_app: RunningApp,
                                              shop: dict[str, int]) -> None:
     create_audience(running_app.ctx, "Berliner Angebote", {})

@@ -115,6 +115,23 @@ def test_a_draft_the_rules_refuse_keeps_the_form_and_says_why(
     assert list_campaigns(running_app.ctx) == []
 
 
+@pytest.mark.parametrize(("changes", "german"), [
+    ({"text": "Hallo {{ lieblingsfarbe }}"},
+     "Der Kampagnentext liest lieblingsfarbe, das ist kein Kontaktfeld. Bekannte Felder:"),
+    ({"text": "Hallo {{ first_name"},
+     "Der Kampagnentext hat in Zeile 1 einen Fehler in der Personalisierung:"),
+])
+def test_a_personalisation_refusal_is_in_the_persons_language(
+    running_app: RunningApp, shop: dict[str, int], changes: dict[str, str], german: str
+) -> None:
+    with _owner(running_app) as client:
+        answer = client.post("/app/campaigns", data=client.form(_form(shop, **changes)),
+                             headers={"Accept-Language": "de"})
+    assert answer.status_code == 422
+    assert "Nicht angelegt:" in answer.text and german in answer.text, answer.text
+    assert "contact field" not in answer.text and "personalisation error" not in answer.text
+
+
 def test_the_lint_shows_what_blocks_in_the_persons_language(
     running_app: RunningApp, shop: dict[str, int]
 ) -> None:

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 
 class BotschaftError(Exception):
-    """Base of every error that Botschaft reports on purpose."""
+    """Base of every error that Botschaft reports on purpose.
+
+    ``message`` is English, for API clients, the CLI and logs. A refusal that people also
+    meet in the app names its text in the catalogues: ``key``, with ``values`` to fill in
+    (the web layer translates it; the domain itself knows no languages).
+    """
 
     code = "error"
     status = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, key: str | None = None, **values: object) -> None:
         super().__init__(message)
         self.message = message
+        self.key = key
+        self.values = values
 
 
 class ConfigError(BotschaftError):

@@ -128,8 +128,10 @@ def _checked_rule(ctx: Context, data: object) -> AudienceRule:
             )
         missing = sorted(keys - declared)
         if missing:
+            names = ", ".join(missing)
             raise AudienceRuleInvalid(
-                f"The rule filters on {', '.join(missing)}, which is not a declared attribute."
+                f"The rule filters on {names}, which is not a declared attribute.",
+                key="app.error.rule_undeclared", attributes=names,
             )
     return rule
 

@@ -137,8 +137,8 @@ def schedule_campaign(
     try:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidTimeZone(f"{zone_name!r} is not an IANA time zone (e.g. Europe/Berlin)"
-                              ) from None
+        raise InvalidTimeZone(f"{zone_name!r} is not an IANA time zone (e.g. Europe/Berlin)",
+                              key="app.error.timezone_unknown", zone=zone_name) from None
     moment = send_at if send_at.tzinfo is not None else send_at.replace(tzinfo=zone)
     if moment <= ctx.clock.now():
         raise CampaignInvalid(

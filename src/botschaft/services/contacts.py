@@ -136,4 +136,5 @@ def _check_zone(name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidTimeZone(f"{name!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
+        raise InvalidTimeZone(f"{name!r} is not an IANA time zone (e.g. Europe/Berlin)",
+                              key="app.error.timezone_unknown", zone=name) from None

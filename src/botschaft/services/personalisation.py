@@ -89,7 +89,9 @@ class Personaliser:
         try:
             return self._template.render(fields)
         except TemplateError as error:
-            raise CampaignInvalid(f"The campaign text cannot be personalised: {error}") from None
+            raise CampaignInvalid(f"The campaign text cannot be personalised: {error}",
+                                  key="app.error.personalisation_failed",
+                                  detail=str(error)) from None
 
 
 def check_template(source: str, allowed: Iterable[str]) -> None:
@@ -99,13 +101,16 @@ def check_template(source: str, allowed: Iterable[str]) -> None:
     except TemplateSyntaxError as error:
         raise CampaignInvalid(
             f"The campaign text has a personalisation error on line {error.lineno}:"
-            f" {error.message}."
+            f" {error.message}.",
+            key="app.error.personalisation_syntax", line=error.lineno, detail=error.message,
         ) from None
     unknown = sorted(meta.find_undeclared_variables(parsed) - set(allowed))
     if unknown:
+        fields, known = ", ".join(unknown), ", ".join(sorted(allowed))
         raise CampaignInvalid(
-            f"The campaign text reads {', '.join(unknown)}, which is not a contact field."
-            " Known fields: " + ", ".join(sorted(allowed)) + " (declare an attribute first)."
+            f"The campaign text reads {fields}, which is not a contact field."
+            f" Known fields: {known} (declare an attribute first).",
+            key="app.error.personalisation_unknown", fields=fields, known=known,
         )
 
 

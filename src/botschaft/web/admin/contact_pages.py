@@ -45,7 +45,8 @@ async def withdraw(request: Request, ctx: Ctx, who: User, contact_id: int) -> Re
     channel_name, _, purpose = subject.partition("/")
     try:
         if channel_name not in {c.value for c in ChannelKind} or not purpose:
-            raise BotschaftError("Choose which consent the person withdrew.")
+            raise BotschaftError("Choose which consent the person withdrew.",
+                                 key="app.error.withdrawal_subject")
         await run_in_threadpool(lambda: record_withdrawal(
             ctx, who.user.id, contact_id, channel=ChannelKind(channel_name), purpose=purpose,
             reason=form.get("reason", "")))

@@ -94,7 +94,10 @@ def see_other(url: str, *, done: str | None = None) -> RedirectResponse:
 
 
 def error_text(language: str, error: BotschaftError) -> str:
-    """What a person reads about ``error``: its translation by code, else its own message."""
+    """What a person reads about ``error``: its own text, else its translation by code,
+    else its (English) message."""
+    if error.key is not None:
+        return translate(language, error.key, **error.values)
     translated = catalogue(language).get(f"app.error.{error.code}")
     return translated or error.message
 
