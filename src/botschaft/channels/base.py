@@ -86,3 +86,15 @@ class WireChannel(Channel, Protocol):
 
     async def send_wire(self, wire: Wire) -> SendOutcome:
         """Make the request; like ``send``, every answer and failure becomes an outcome."""
+
+
+# The header of an encoded body (``Wire``), posted as bytes rather than aiohttp's ``json=``.
+JSON_CONTENT = {"Content-Type": "application/json"}
+
+
+async def send_encoded(channel: WireChannel, message: OutboundMessage) -> SendOutcome:
+    """``send`` of a ``WireChannel``: encode, then post (or say why it cannot be carried)."""
+    wire = channel.encode(message)
+    if isinstance(wire, PermanentFailure):
+        return wire
+    return await channel.send_wire(wire)

@@ -17,7 +17,13 @@ import aiohttp
 from pydantic import SecretStr
 
 from botschaft.channels import meta
-from botschaft.channels.base import Capabilities, MediaUnavailable, Wire
+from botschaft.channels.base import (
+    JSON_CONTENT,
+    Capabilities,
+    MediaUnavailable,
+    Wire,
+    send_encoded,
+)
 from botschaft.channels.events import Event, MediaRef
 from botschaft.channels.json_body import json_object
 from botschaft.channels.messages import Media, MessageTag, OutboundMessage
@@ -52,7 +58,6 @@ CAPABILITIES = Capabilities(
 
 _ATTACHMENT_TYPES = {"image": "image", "audio": "audio", "video": "video", "document": "file"}
 _TAGS = {MessageTag.HUMAN_AGENT: "HUMAN_AGENT"}
-_JSON = {"Content-Type": "application/json"}
 
 # Attachments may be large videos on a slow CDN.
 _MEDIA_TIMEOUT = aiohttp.ClientTimeout(total=120, connect=10)
@@ -98,10 +103,7 @@ class MessengerChannel:
 
     async def send(self, message: OutboundMessage) -> SendOutcome:
         """Send one message; provider errors and network failures become outcomes."""
-        wire = self.encode(message)
-        if isinstance(wire, PermanentFailure):
-            return wire
-        return await self.send_wire(wire)
+        return await send_encoded(self, message)
 
     def encode(self, message: OutboundMessage) -> Wire | PermanentFailure:
         """The Send API request body for ``message``, or why Messenger cannot carry it."""
@@ -116,7 +118,7 @@ class MessengerChannel:
         try:
             async with session.post(
                 self._messages_url, params={"access_token": self._page_token}, data=wire[1],
-                headers=_JSON,
+                headers=JSON_CONTENT,
             ) as response:
                 status, raw = response.status, await response.read()
         except (TimeoutError, aiohttp.ClientError) as exc:

@@ -17,10 +17,12 @@ from typing import Protocol
 import aiohttp
 
 from botschaft.channels.base import (
+    JSON_CONTENT,
     Capabilities,
     WebhookForbidden,
     WebhookRejected,
     Wire,
+    send_encoded,
 )
 from botschaft.channels.events import Event, InboundMessage, MediaRef
 from botschaft.channels.http_session import HttpSession
@@ -70,7 +72,6 @@ _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10)
 # Telegram's bulk limit is about 30 messages a second; more sockets would only wait for 429s.
 _CONNECTIONS = 16
-_JSON = {"Content-Type": "application/json"}
 
 
 class Clock(Protocol):
@@ -142,10 +143,7 @@ class TelegramChannel:
 
         ``Sent`` carries ``"<chat id>:<message id>"``, the same shape inbound ids have.
         """
-        wire = self.encode(message)
-        if isinstance(wire, PermanentFailure):
-            return wire
-        return await self.send_wire(wire)
+        return await send_encoded(self, message)
 
     def encode(self, message: OutboundMessage) -> Wire | PermanentFailure:
         """The Bot API method and encoded parameters for ``message``, or why Telegram
@@ -241,7 +239,7 @@ class TelegramChannel:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         try:
             async with self._http.open().post(
-                self._method_base + method, data=body, headers=_JSON
+                self._method_base + method, data=body, headers=JSON_CONTENT
             ) as response:
                 answer = read_answer(response.status, await response.read())
         except (aiohttp.ClientError, TimeoutError) as exc:

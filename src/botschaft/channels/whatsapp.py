@@ -18,7 +18,13 @@ import aiohttp
 from pydantic import SecretStr
 
 from botschaft.channels import meta
-from botschaft.channels.base import Capabilities, MediaUnavailable, Wire
+from botschaft.channels.base import (
+    JSON_CONTENT,
+    Capabilities,
+    MediaUnavailable,
+    Wire,
+    send_encoded,
+)
 from botschaft.channels.events import Event, MediaRef
 from botschaft.channels.json_body import json_object
 from botschaft.channels.messages import Media, OutboundMessage, Template, TemplateParameter
@@ -69,7 +75,7 @@ class WhatsAppChannel:
         self._graph = f"{settings.api_base.rstrip('/')}/{settings.api_version}"
         self._messages_url = f"{self._graph}/{settings.phone_number_id}/messages"
         self._http = meta.graph_session()
-        self._headers = {**self._auth(), "Content-Type": "application/json"}
+        self._headers = {**self._auth(), **JSON_CONTENT}
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         """Raise ``WebhookRejected``/``WebhookForbidden`` unless Meta signed these exact bytes."""
@@ -85,10 +91,7 @@ class WhatsAppChannel:
 
     async def send(self, message: OutboundMessage) -> SendOutcome:
         """Send one message; provider errors and network failures become outcomes."""
-        wire = self.encode(message)
-        if isinstance(wire, PermanentFailure):
-            return wire
-        return await self.send_wire(wire)
+        return await send_encoded(self, message)
 
     def encode(self, message: OutboundMessage) -> Wire | PermanentFailure:
         """The Cloud API request body for ``message``, or why WhatsApp cannot carry it."""

@@ -59,8 +59,8 @@ PROGRESS_TOPIC = "campaign_progress"
 MAX_HOLD_SECONDS = 1.0
 
 
-# A claimed message's form: the message itself, or (where the channel splits its send) the
-# request it becomes, encoded while claiming.
+# A channel's ``encode``: where the channel splits its send, a claimed message is the
+# request it becomes, encoded while claiming (else the message itself).
 Encode = Callable[[OutboundMessage], Wire | PermanentFailure]
 
 

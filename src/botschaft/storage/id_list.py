@@ -7,8 +7,8 @@ a PostgreSQL array (``column = ANY(:ids)``) or, on SQLite, a JSON array read by
 ``json_each``. Both use the column's index.
 
 The PostgreSQL array is bound in its text form: psycopg dumps a Python list element by
-element in Python, which for a batch's few thousand ids cost the
-dispatcher's database process a tenth of its time; joining the text is a few microseconds.
+element in Python, which for a batch's few thousand ids cost the dispatcher's database
+process a tenth of its time; joining the text takes a few microseconds.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class ValueList(TypeDecorator[Sequence[int | str]]):
         if value is None:
             return None
         if dialect.name == "postgresql":
-            return array_literal(value, numeric=self.numeric)
+            return _array_literal(value, numeric=self.numeric)
         values = [int(v) for v in value] if self.numeric else [str(v) for v in value]
         return json.dumps(values)
 
@@ -67,7 +67,7 @@ class _ArrayText(UserDefinedType[str]):
         return self.spec
 
 
-def array_literal(values: Iterable[int | str], *, numeric: bool) -> str:
+def _array_literal(values: Iterable[int | str], *, numeric: bool) -> str:
     """PostgreSQL's text form of an array: ``{1,2}``, or ``{"a","b \\"c\\""}`` with each
     text element quoted and its quotes and backslashes escaped."""
     if numeric:
@@ -78,7 +78,8 @@ def array_literal(values: Iterable[int | str], *, numeric: bool) -> str:
 
 
 def as_array(values: Iterable[int | str], *, numeric: bool) -> ColumnElement[Any]:
-    """``values`` as one PostgreSQL array parameter (``unnest`` it, compare with ``ANY``)."""
+    """``values`` as one parameter: an array on PostgreSQL (``unnest`` it, compare with
+    ``ANY``), a JSON array on SQLite (read it with ``json_each``)."""
     return bindparam(None, list(values), type_=ValueList(numeric=numeric), unique=True)
 
 
@@ -94,7 +95,7 @@ class _Among(ColumnElement[bool]):
     def __init__(self, column: ColumnElement[Any], values: Iterable[int | str]) -> None:
         self.column = column
         numeric = column.type._type_affinity is Integer
-        self.ids = bindparam(None, list(values), type_=ValueList(numeric=numeric), unique=True)
+        self.ids = as_array(values, numeric=numeric)
 
 
 def among(column: Any, values: Iterable[int | str]) -> ColumnElement[bool]:
@@ -115,4 +116,4 @@ def _any_array(element: _Among, compiler: Any, **kw: Any) -> str:
     return f"{column} = ANY({ids})"
 
 
-__all__ = ["ValueList", "among", "array_literal", "as_array"]
+__all__ = ["ValueList", "among", "as_array"]

@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import signal
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -124,14 +125,12 @@ class DatabaseWork:
         return adapter.encode if isinstance(adapter, WireChannel) else None
 
 
-class _Stage:
+class _Stage(ABC):
     """The stage's calls, each the ``DatabaseWork`` method of that name, run by ``_call``."""
 
+    @abstractmethod
     async def _call(self, name: str, *args: Any) -> Any:
-        raise NotImplementedError
-
-    async def start(self) -> None:
-        pass
+        """Run ``DatabaseWork.<name>(*args)`` where this stage runs it."""
 
     async def running_campaigns(self) -> list[tuple[int, ChannelKind]]:
         return cast(list[tuple[int, ChannelKind]], await self._call("running_campaigns"))
@@ -154,15 +153,18 @@ class _Stage:
     async def next_due(self, campaign_id: int) -> float | None:
         return cast(float | None, await self._call("next_due", campaign_id))
 
-    async def close(self) -> None:
-        pass
-
 
 class ThreadStage(_Stage):
     """The database work in threads of the dispatcher's own process."""
 
     def __init__(self, ctx: Context, channels: Channels, notifier: Notifier | None) -> None:
         self._work = DatabaseWork(ctx, channels, notifier)
+
+    async def start(self) -> None:
+        pass  # the threads are asyncio's own
+
+    async def close(self) -> None:
+        pass  # nor anything to end
 
     async def _call(self, name: str, *args: Any) -> Any:
         return await asyncio.to_thread(getattr(self._work, name), *args)
